@@ -1,4 +1,19 @@
+using Experiments.Gateway.Apis;
+using Experiments.Gateway.Extensions;
+
 var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+
 var app = builder.Build();
-app.MapGet("/alive", () => "ok");
+
+app.MapDefaultEndpoints();
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapOpenApi();
+app.MapExperimentsApi();
+app.MapAnalysisApi();
+
 app.Run();

@@ -1,0 +1,111 @@
+using System.Security.Claims;
+using Experiments.Contracts.Analysis.V1;
+using Experiments.Gateway.Auth;
+using Experiments.Gateway.Data;
+using Experiments.Gateway.Model;
+using Grpc.Core;
+
+namespace Experiments.Gateway.Apis;
+
+public static class AnalysisApi
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+
+    public static RouteGroupBuilder MapAnalysisApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1/admin/experiments").RequireAuthorization().WithTags("Analysis");
+        api.MapPost("/{id:guid}/analyze", Analyze).WithName("AnalyzeExperiment");
+        return api;
+    }
+
+    private static async Task<IResult> Analyze(
+        Guid id, HttpRequest http, ClaimsPrincipal user, ExperimentStore store, AnalysisService.AnalysisServiceClient analysis, CancellationToken ct)
+    {
+        // The body is optional: settings default to 95% confidence, the sequential test and the first variant as control.
+        var request = http.ContentLength is > 0 || http.Headers.TransferEncoding.Count > 0
+            ? await http.ReadFromJsonAsync<AnalyzeExperimentRequest>(ct) ?? new AnalyzeExperimentRequest(null, null, null)
+            : new AnalyzeExperimentRequest(null, null, null);
+
+        var errors = new Validation.ValidationErrors();
+        if (request.ConfidenceLevel is { } level && (!double.IsFinite(level) || level <= 0.5 || level >= 1))
+        {
+            errors.Add("confidence_level", "'confidence_level' must be between 0.5 and 1, e.g. 0.95.");
+        }
+        if (request.Test is { } test && test is not ("sequential" or "ttest"))
+        {
+            errors.Add("test", "'test' must be 'sequential' or 'ttest'.");
+        }
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var experiment = await store.GetAsync(user.ProjectId(), id, ct);
+        if (experiment is null)
+        {
+            return ExperimentsApi.NotFound(id);
+        }
+        if (request.Control is { } control && experiment.Variants.All(v => v.Key != control))
+        {
+            return errors.Add("control", $"'control' must be one of the experiment's variant keys: {string.Join(", ", experiment.Variants.Select(v => v.Key))}.").ToProblem();
+        }
+
+        try
+        {
+            var response = await analysis.AnalyzeAsync(new AnalyzeRequest
+            {
+                ProjectId = experiment.ProjectId,
+                ExperimentId = experiment.Id.ToString(),
+                ConfidenceLevel = request.ConfidenceLevel ?? 0,
+                Test = request.Test ?? "",
+                Control = request.Control ?? "",
+            }, deadline: DateTime.UtcNow.Add(Deadline), cancellationToken: ct);
+            return TypedResults.Ok(AnalysisResult.From(response));
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.FailedPrecondition or StatusCode.NotFound)
+        {
+            return TypedResults.Problem(statusCode: ex.StatusCode == StatusCode.NotFound ? 404 : 422, title: "Cannot analyze", detail: ex.Status.Detail);
+        }
+        catch (RpcException ex)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Analysis unavailable",
+                detail: $"The analysis service answered {ex.StatusCode}: {ex.Status.Detail}");
+        }
+    }
+}
+
+/// <summary>The analysis as the admin API returns it (snake_case JSON).</summary>
+public sealed record AnalysisResult(
+    string ExperimentId,
+    string MetricEventType,
+    string Control,
+    string Test,
+    double ConfidenceLevel,
+    IReadOnlyList<AnalysisResult.VariantSummary> Variants,
+    IReadOnlyList<AnalysisResult.ComparisonResult> Comparisons,
+    AnalysisResult.SrmResult? Srm,
+    string Recommendation,
+    string? Winner,
+    DateTimeOffset? ComputedAt)
+{
+    public sealed record VariantSummary(string Key, string Name, long Exposures, long Conversions, double Rate, double ExpectedWeight);
+
+    public sealed record ComparisonResult(
+        string Variant, double ControlMean, double Mean, double AbsoluteLift, double RelativeLift, double? PValue,
+        double[]? CiAbsolute, double[]? CiRelative, bool Significant, double? MsprtLogLr, string? GateReason);
+
+    public sealed record SrmResult(double ChiSquare, double PValue, bool Detected);
+
+    public static AnalysisResult From(AnalyzeResponse r) => new(
+        r.ExperimentId, r.MetricEventType, r.Control, r.Test, r.ConfidenceLevel,
+        r.Variants.Select(v => new VariantSummary(v.Key, v.Name, v.Exposures, v.Conversions, v.Rate, v.ExpectedWeight)).ToList(),
+        r.Comparisons.Select(c => new ComparisonResult(c.Variant, c.ControlMean, c.Mean, c.AbsoluteLift, c.RelativeLift,
+            c.HasPValue ? c.PValue : null,
+            c.CiAbsolute is { } a ? [a.Lower, a.Upper] : null,
+            c.CiRelative is { } rel ? [rel.Lower, rel.Upper] : null,
+            c.Significant, c.HasMsprtLogLr ? c.MsprtLogLr : null, string.IsNullOrEmpty(c.GateReason) ? null : c.GateReason)).ToList(),
+        r.Srm is { } s ? new SrmResult(s.ChiSquare, s.PValue, s.Detected) : null,
+        r.Recommendation,
+        string.IsNullOrEmpty(r.Winner) ? null : r.Winner,
+        r.ComputedAt?.ToDateTimeOffset());
+}

@@ -1,0 +1,44 @@
+using System.Text.Json;
+using Experiments.Contracts.Analysis.V1;
+using Experiments.Contracts.Grpc;
+using Experiments.Gateway.Auth;
+using Experiments.Gateway.Data;
+using Experiments.Gateway.Seeding;
+using Experiments.Messaging;
+using Experiments.Postgres;
+using Experiments.Postgres.Configuration;
+using Microsoft.AspNetCore.Authentication;
+
+namespace Experiments.Gateway.Extensions;
+
+public static class Extensions
+{
+    public const string Schema = "gateway";
+
+    public static void AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.AddPostgres(Schema, typeof(Extensions).Assembly);
+        builder.Services.Configure<SeedOptions>(builder.Configuration.GetSection("Seed"));
+        builder.Services.AddHostedService<ProjectSeeder>();
+        builder.AddMessaging("gateway");
+
+        builder.Services.AddSingleton<ApiKeyStore>();
+        builder.Services.AddSingleton<ExperimentStore>();
+
+        builder.Services.AddAuthentication(AdminKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, AdminKeyAuthenticationHandler>(AdminKeyAuthenticationHandler.SchemeName, null);
+        builder.Services.AddAuthorization();
+
+        builder.Services.ConfigureHttpJsonOptions(options =>
+        {
+            options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            options.SerializerOptions.DictionaryKeyPolicy = null;
+        });
+        builder.Services.AddOpenApi();
+
+        // Analysis over gRPC at services:analysis:grpc:0 (Aspire's service-discovery convention).
+        builder.Services.AddSingleton(sp => GrpcHttpChannel.ForService(sp.GetRequiredService<IConfiguration>(), "analysis"));
+        builder.Services.AddSingleton(sp => new AnalysisService.AnalysisServiceClient(sp.GetRequiredService<GrpcHttpChannel>()));
+    }
+}
