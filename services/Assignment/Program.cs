@@ -1,4 +1,17 @@
+using Experiments.Assignment.Apis;
+using Experiments.Assignment.Extensions;
+using Experiments.Assignment.Grpc;
+using Experiments.Contracts.Grpc;
+
 var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+
 var app = builder.Build();
-app.MapGet("/alive", () => "ok");
+
+app.MapDefaultEndpoints();
+app.MapEvaluationApi();
+app.MapGrpcService<AssignmentGrpcService>();
+
 app.Run();
