@@ -565,7 +565,8 @@ cmd_env() {
     for name in "${ALL_SERVERS[@]}"; do
         value=$(external_connection "$name")
         [[ -n $value ]] || value=$(connection_string "$name")
-        printf 'export ConnectionStrings__%s=%q\n' "$name" "$value"
+        # Single quotes: readable, eval-able, and easy to parse outside a shell (' is '\'').
+        printf "export ConnectionStrings__%s='%s'\n" "$name" "${value//\'/\'\\\'\'}"
     done
 }
 
