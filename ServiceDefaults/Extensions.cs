@@ -1,5 +1,6 @@
 using Experiments.ServiceDefaults.Errors;
 using Experiments.ServiceDefaults.Health;
+using Experiments.ServiceDefaults.Hosting;
 using Experiments.ServiceDefaults.Resilience;
 using Experiments.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Builder;
@@ -23,6 +24,7 @@ public static class ServiceDefaultsExtensions
         builder.AddDefaultHealthChecks();
         builder.Services.AddProblemDetailsDefaults();
         builder.Services.ConfigureHttpClientDefaults(http => http.AddDefaultResilience());
+        builder.Services.AddParentProcessWatchdog();
         return builder;
     }
 
