@@ -22,7 +22,7 @@ public static class StatisticsJson
             UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
             WriteIndented = writeIndented,
         };
-        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
+        options.Converters.Add(new SnakeCaseEnumConverter());
         options.MakeReadOnly(populateMissingResolver: true);
         return options;
     }
