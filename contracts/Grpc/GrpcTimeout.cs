@@ -86,7 +86,7 @@ public static class GrpcTimeout
         }
     }
 
-    private static long CeilingDivide(long value, long divisor) => (value + divisor - 1) / divisor;
+    private static long CeilingDivide(long value, long divisor) => (value / divisor) + (value % divisor == 0 ? 0 : 1);
 
     private static string Format(long value, char unit) =>
         value.ToString(CultureInfo.InvariantCulture) + unit;
