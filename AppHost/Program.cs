@@ -21,7 +21,8 @@ builder.Configuration.AddEnvironmentVariables("EXPERIMENTS_");
 var options = builder.Configuration.GetSection("Platform").Get<PlatformOptions>() ?? new PlatformOptions();
 options.AdminKey = builder.Configuration["ADMIN_KEY"] ?? options.AdminKey;
 options.SdkKey = builder.Configuration["SDK_KEY"] ?? options.SdkKey;
-options.Demo &= builder.Environment.IsDevelopment();
+options.SeedProject &= builder.Environment.IsDevelopment();
+options.Demo &= options.SeedProject;
 var services = builder.Configuration.GetSection("Services").GetChildren()
     .ToDictionary(s => s.Key, s => s.Get<ServiceOptions>()!);
 var configuration = typeof(Program).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";

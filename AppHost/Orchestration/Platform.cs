@@ -59,7 +59,7 @@ public sealed class Platform(
                 environment["Kestrel__Endpoints__Grpc__Url"] = grpc;
                 environment["Kestrel__Endpoints__Grpc__Protocols"] = "Http2";
             }
-            if (name == "gateway" && options.Demo)
+            if (name == "gateway" && options.SeedProject)
             {
                 environment["Seed__ProjectId"] = options.ProjectId;
                 environment["Seed__AdminKey"] = options.AdminKey;

@@ -7,7 +7,10 @@ public sealed class PlatformOptions
     public string ClickHouseDatabase { get; set; } = "experiments";
     public int HealthTimeoutSeconds { get; set; } = 120;
 
-    /// <summary>Seed the demo project, its keys and a demo experiment with simulated traffic (development only).</summary>
+    /// <summary>Seed the project <see cref="ProjectId"/> with its admin and SDK keys (development only).</summary>
+    public bool SeedProject { get; set; } = true;
+
+    /// <summary>Also create the demo experiment with simulated traffic (development only).</summary>
     public bool Demo { get; set; } = true;
 
     public string AdminKey { get; set; } = "dev-admin-key";

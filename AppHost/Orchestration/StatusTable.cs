@@ -24,11 +24,14 @@ public static class StatusTable
                 : name == "clickhouse" ? Platform.WithDatabase(connection, options.ClickHouseDatabase) : connection;
             table.AppendLine($"  {name,-14} {shown}");
         }
+        if (options.SeedProject)
+        {
+            table.AppendLine();
+            table.AppendLine($"  project '{options.ProjectId}': admin key '{options.AdminKey}', SDK key '{options.SdkKey}'");
+        }
         if (demoId is not null)
         {
             var gateway = Platform.HttpUrl(services["gateway"]);
-            table.AppendLine();
-            table.AppendLine($"  project '{options.ProjectId}': admin key '{options.AdminKey}', SDK key '{options.SdkKey}'");
             table.AppendLine($"  demo experiment {demoId}; analyze it:");
             table.AppendLine($"    curl -s -X POST -H 'Authorization: Bearer {options.AdminKey}' {gateway}/v1/admin/experiments/{demoId}/analyze");
         }

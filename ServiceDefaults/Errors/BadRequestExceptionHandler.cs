@@ -24,7 +24,12 @@ public sealed class BadRequestExceptionHandler(IProblemDetailsService problemDet
             Title = bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Request body too large" : "Malformed request",
             Detail = bad.Message,
         };
-        if (bad.InnerException is JsonException json)
+        if (bad.Message.Contains("no body was provided", StringComparison.Ordinal))
+        {
+            problem.Detail = "A JSON request body is required.";
+            problem.Extensions["errors"] = new Dictionary<string, string[]> { ["body"] = [problem.Detail] };
+        }
+        else if (bad.InnerException is JsonException json)
         {
             var field = string.IsNullOrEmpty(json.Path) || json.Path == "$" ? "body" : json.Path.TrimStart('$', '.');
             problem.Detail = $"The request body is not valid JSON for this endpoint at '{field}'.";
