@@ -22,9 +22,9 @@ public static class NormalDistribution
             return Math.Log(Cdf(z));
         }
 
-        // Asymptotic (Mills ratio) series: Φ(z) ≈ φ(z)/|z| · (1 − 1/z² + 3/z⁴ − 15/z⁶).
+        // Asymptotic (Mills ratio) series: Φ(z) ≈ φ(z)/|z| · (1 − 1/z² + 3/z⁴ − 15/z⁶ + 105/z⁸ − 945/z¹⁰).
         var inverseSquared = 1.0 / (z * z);
-        var series = 1.0 - inverseSquared * (1.0 - inverseSquared * (3.0 - 15.0 * inverseSquared));
+        var series = 1.0 - inverseSquared * (1.0 - inverseSquared * (3.0 - inverseSquared * (15.0 - inverseSquared * (105.0 - 945.0 * inverseSquared))));
         return -0.5 * z * z - HalfLogTwoPi - Math.Log(-z) + Math.Log(series);
     }
 
