@@ -1,4 +1,15 @@
+using Experiments.Analysis.Extensions;
+using Experiments.Analysis.Grpc;
+using Experiments.Contracts.Grpc;
+
 var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+
 var app = builder.Build();
-app.MapGet("/alive", () => "ok");
+
+app.MapDefaultEndpoints();
+app.MapGrpcService<AnalysisGrpcService>();
+
 app.Run();

@@ -1,4 +1,14 @@
+using Experiments.Ingest.Apis;
+using Experiments.Ingest.Extensions;
+
 var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+
 var app = builder.Build();
-app.MapGet("/alive", () => "ok");
+
+app.MapDefaultEndpoints();
+app.MapEventsApi();
+
 app.Run();
