@@ -116,6 +116,7 @@ probe_postgres() {
 
 # Opens an AMQP 0-9-1 connection and expects the server's Connection.Start method frame (type 1).
 probe_rabbitmq() {
+    # shellcheck disable=SC2016 # expanded by the inner bash
     timeout 3 bash -c '
         exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
         printf "AMQP\x00\x00\x09\x01" >&3
@@ -125,6 +126,7 @@ probe_rabbitmq() {
 }
 
 probe_clickhouse() {
+    # shellcheck disable=SC2016 # expanded by the inner bash
     timeout 3 bash -c '
         exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
         printf "GET /ping HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" >&3
@@ -212,7 +214,7 @@ fail_with_log() {
 # Stops a server: a clean shutdown signal to the process we started, then TERM and at last
 # KILL for whatever is left of it (epmd, or processes of a killed run).
 stop_server() {
-    local name=$1 pid waited=0 found= signal
+    local name=$1 pid waited=0 found='' signal
     local -a rest=()
     if pid=$(live_pid "$name"); then
         found=1
@@ -260,7 +262,7 @@ cmd_install() {
     [[ $EUID -eq 0 ]] || die "installing ${missing[*]} needs root"
     log "packages: installing ${missing[*]}"
     # Keep the packages' maintainer scripts from starting their own daemons.
-    local policy=/usr/sbin/policy-rc.d created_policy=
+    local policy=/usr/sbin/policy-rc.d created_policy=''
     if [[ ! -e $policy ]]; then
         printf '#!/bin/sh\nexit 101\n' >"$policy"
         chmod 755 "$policy"
