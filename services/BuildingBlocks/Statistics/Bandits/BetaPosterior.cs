@@ -22,7 +22,11 @@ public readonly record struct BetaPosterior(double Alpha, double Beta)
     public double LogNormaliser => LogGamma.LogBeta(Alpha, Beta);
 
     /// <summary>The density at x given the precomputed <see cref="LogNormaliser"/>.</summary>
-    public double Density(double x, double logNormaliser)
+    public double Density(double x, double logNormaliser) =>
+        Density(x, Math.Log(x), Elementary.LogOnePlus(-x), logNormaliser);
+
+    /// <summary>The density at x from precomputed ln x, ln(1 − x) and <see cref="LogNormaliser"/> (the quadrature's inner loop).</summary>
+    public double Density(double x, double logX, double logOneMinusX, double logNormaliser)
     {
         if (x <= 0.0)
         {
@@ -34,6 +38,6 @@ public readonly record struct BetaPosterior(double Alpha, double Beta)
             return Beta == 1.0 ? Math.Exp(-logNormaliser) : Beta < 1.0 ? double.PositiveInfinity : 0.0;
         }
 
-        return Math.Exp((Alpha - 1.0) * Math.Log(x) + (Beta - 1.0) * Elementary.LogOnePlus(-x) - logNormaliser);
+        return Math.Exp((Alpha - 1.0) * logX + (Beta - 1.0) * logOneMinusX - logNormaliser);
     }
 }

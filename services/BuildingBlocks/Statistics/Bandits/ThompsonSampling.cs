@@ -1,3 +1,5 @@
+using Experiments.Statistics.Numerics;
+
 namespace Experiments.Statistics.Bandits;
 
 /// <summary>
@@ -56,6 +58,15 @@ public static class ThompsonSampling
 
         grid[nodes - 1] = breakpoints[^1];
 
+        // ln x and ln(1 − x) once per node, shared by every arm's density.
+        var logX = new double[nodes];
+        var logOneMinusX = new double[nodes];
+        for (var node = 0; node < nodes; node++)
+        {
+            logX[node] = Math.Log(grid[node]);
+            logOneMinusX[node] = Elementary.LogOnePlus(-grid[node]);
+        }
+
         for (var arm = 0; arm < arms; arm++)
         {
             var posterior = posteriors[arm];
@@ -63,7 +74,7 @@ public static class ThompsonSampling
             var offset = arm * nodes;
             for (var node = 0; node < nodes; node++)
             {
-                density[offset + node] = posterior.Density(grid[node], logNormaliser);
+                density[offset + node] = posterior.Density(grid[node], logX[node], logOneMinusX[node], logNormaliser);
             }
 
             Accumulate(density.AsSpan(offset, nodes), cumulative.AsSpan(offset, nodes), breakpoints);

@@ -43,7 +43,8 @@ public static class RootFinder
             }
 
             var next = x - value / slope;
-            if (!(next > lower && next < upper))
+            var newtonStep = next > lower && next < upper;
+            if (!newtonStep)
             {
                 next = (double.IsFinite(lower), double.IsFinite(upper)) switch
                 {
@@ -54,7 +55,11 @@ public static class RootFinder
             }
 
             var tolerance = absoluteTolerance + relativeTolerance * Math.Abs(next);
-            if (Math.Abs(next - x) <= tolerance || upper - lower <= tolerance)
+            var step = Math.Abs(next - x);
+
+            // Newton converges quadratically: after a step of size s the error is about s², so a
+            // Newton step below √tolerance (with margin) already lands within tolerance.
+            if (step <= tolerance || upper - lower <= tolerance || (newtonStep && step <= 1e-3 * Math.Sqrt(tolerance * Math.Max(1.0, Math.Abs(next)))))
             {
                 return next;
             }

@@ -57,7 +57,7 @@ public static class AnalysisRequestValidator
                 errors.Add(new($"variants[{i}].key", $"duplicate key '{variant.Key}'"));
             }
 
-            ValidateVariant(errors, $"variants[{i}]", variant, request.MetricType);
+            ValidateVariant(errors, i, variant, request.MetricType);
         }
 
         ValidateWeights(errors, variants);
@@ -80,8 +80,10 @@ public static class AnalysisRequestValidator
         return errors;
     }
 
-    private static void ValidateVariant(List<ValidationError> errors, string path, VariantStatistics variant, MetricType? metricType)
+    private static void ValidateVariant(List<ValidationError> errors, int index, VariantStatistics variant, MetricType? metricType)
     {
+        // Field paths are only formatted when an error is reported: validation runs on every analysis.
+        var path = new VariantPath(index, null);
         var valid = true;
         if (variant.Users is not { } users)
         {
@@ -95,8 +97,8 @@ public static class AnalysisRequestValidator
             valid = false;
         }
 
-        valid &= RequireFinite(errors, $"{path}.sum", variant.Sum);
-        valid &= RequireFinite(errors, $"{path}.sum_squares", variant.SumSquares);
+        valid &= RequireFinite(errors, path, "sum", variant.Sum);
+        valid &= RequireFinite(errors, path, "sum_squares", variant.SumSquares);
         if (!valid)
         {
             return;
@@ -124,8 +126,14 @@ public static class AnalysisRequestValidator
         CheckMoments(errors, path, "sum", "sum_squares", users, sum, sumSquares);
     }
 
+    /// <summary>"variants[i]" or "variants[i].covariate", formatted on demand.</summary>
+    private readonly record struct VariantPath(int Index, string? Member)
+    {
+        public override string ToString() => Member is null ? $"variants[{Index}]" : $"variants[{Index}].{Member}";
+    }
+
     /// <summary>Σy² ≥ 0 and (Σy)² ≤ n·Σy² (a sample variance cannot be negative).</summary>
-    private static bool CheckMoments(List<ValidationError> errors, string path, string sumName, string squaresName, long users, double sum, double sumSquares)
+    private static bool CheckMoments(List<ValidationError> errors, VariantPath path, string sumName, string squaresName, long users, double sum, double sumSquares)
     {
         if (sumSquares < 0.0)
         {
@@ -192,7 +200,11 @@ public static class AnalysisRequestValidator
 
     private static void ValidateCovariatePresence(List<ValidationError> errors, IReadOnlyList<VariantStatistics> variants)
     {
-        var withCovariate = variants.Count(v => v?.Covariate is not null);
+        var withCovariate = 0;
+        foreach (var variant in variants)
+        {
+            withCovariate += variant?.Covariate is null ? 0 : 1;
+        }
         for (var i = 0; i < variants.Count; i++)
         {
             var variant = variants[i];
@@ -201,21 +213,21 @@ public static class AnalysisRequestValidator
                 continue;
             }
 
-            var path = $"variants[{i}].covariate";
+            var path = new VariantPath(i, "covariate");
             if (variant.Covariate is null)
             {
                 if (withCovariate > 0)
                 {
-                    errors.Add(new(path, "required when any variant carries a covariate (CUPED needs it on every variant)"));
+                    errors.Add(new(path.ToString(), "required when any variant carries a covariate (CUPED needs it on every variant)"));
                 }
 
                 continue;
             }
 
             var covariate = variant.Covariate;
-            var valid = RequireFinite(errors, $"{path}.sum", covariate.Sum)
-                & RequireFinite(errors, $"{path}.sum_squares", covariate.SumSquares)
-                & RequireFinite(errors, $"{path}.sum_product", covariate.SumProduct);
+            var valid = RequireFinite(errors, path, "sum", covariate.Sum)
+                & RequireFinite(errors, path, "sum_squares", covariate.SumSquares)
+                & RequireFinite(errors, path, "sum_product", covariate.SumProduct);
             if (!valid || variant.Users is not { } users || users < 0 || variant.Sum is not { } sum || variant.SumSquares is not { } sumSquares)
             {
                 continue;
@@ -239,21 +251,15 @@ public static class AnalysisRequestValidator
         }
     }
 
-    private static bool RequireFinite(List<ValidationError> errors, string field, double? value)
+    private static bool RequireFinite(List<ValidationError> errors, VariantPath path, string member, double? value)
     {
-        if (value is null)
+        if (value is { } number && double.IsFinite(number))
         {
-            errors.Add(new(field, "required: a number"));
-            return false;
+            return true;
         }
 
-        if (!double.IsFinite(value.Value))
-        {
-            errors.Add(new(field, "must be a finite number"));
-            return false;
-        }
-
-        return true;
+        errors.Add(new($"{path}.{member}", value is null ? "required: a number" : "must be a finite number"));
+        return false;
     }
 
     private static void CheckProbability(List<ValidationError> errors, string field, double? value)
