@@ -1,0 +1,1 @@
+Console.WriteLine("Analysis benchmark: work in progress.");
