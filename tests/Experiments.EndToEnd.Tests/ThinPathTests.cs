@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Experiments.TestInfrastructure.Http;
 using Experiments.Contracts.Assignment.V1;
 using Experiments.Contracts.Grpc;
 using Xunit.Abstractions;
@@ -23,30 +24,30 @@ public sealed class ThinPathTests(LaunchedPlatform platform, ITestOutputHelper o
         using var ingest = platform.SdkClient(platform.Ingest);
 
         // Create a draft with two variants, then launch it.
-        var created = await Expect(HttpStatusCode.Created, await admin.PostAsJsonAsync("/v1/admin/experiments", new
+        var created = await admin.PostAsJsonAsync("/v1/admin/experiments", new
         {
             name = "Checkout Button Color",
             hypothesis = "Green converts better",
             bandit_enabled = false,
             project_id = LaunchedPlatform.ProjectId,
             primary_metric = new { event_type = "purchase" },
-        }));
+        }).ExpectAsync(HttpStatusCode.Created);
         Assert.Equal("draft", (string?)created["status"]);
         Assert.Equal("checkout-button-color", (string?)created["key"]);
         var id = (string)created["id"]!;
-        await Expect(HttpStatusCode.Created, await admin.PostAsJsonAsync($"/v1/admin/experiments/{id}/variants", new { name = "control", traffic_weight = 50 }));
-        await Expect(HttpStatusCode.Created, await admin.PostAsJsonAsync($"/v1/admin/experiments/{id}/variants", new { name = "treatment", traffic_weight = 50 }));
-        var launched = await Expect(HttpStatusCode.OK, await admin.PostAsync($"/v1/admin/experiments/{id}/launch", null));
+        await admin.PostAsJsonAsync($"/v1/admin/experiments/{id}/variants", new { name = "control", traffic_weight = 50 }).ExpectAsync(HttpStatusCode.Created);
+        await admin.PostAsJsonAsync($"/v1/admin/experiments/{id}/variants", new { name = "treatment", traffic_weight = 50 }).ExpectAsync(HttpStatusCode.Created);
+        var launched = await admin.PostAsync($"/v1/admin/experiments/{id}/launch", null).ExpectAsync(HttpStatusCode.OK);
         Assert.Equal("running", (string?)launched["status"]);
 
-        var listed = await Expect(HttpStatusCode.OK, await admin.GetAsync($"/v1/admin/experiments?project_id={LaunchedPlatform.ProjectId}"));
+        var listed = await admin.GetAsync($"/v1/admin/experiments?project_id={LaunchedPlatform.ProjectId}").ExpectAsync(HttpStatusCode.OK);
         Assert.Contains(listed.AsArray(), e => (string?)e!["id"] == id);
 
         // Assignment: every user gets a variant, the same one on REST and on gRPC, every time.
         const string flag = "checkout-button-color";
         var users = Enumerable.Range(0, 400).Select(i => $"user-{i:D4}").ToArray();
         var variants = new Dictionary<string, string>();
-        await WaitUntilAsync(async () => await VariantOfAsync(assignment, users[0], flag) is not null, "assignment serves the launched experiment");
+        await Eventually.TrueAsync(async () => await VariantOfAsync(assignment, users[0], flag) is not null, "assignment serves the launched experiment");
         foreach (var user in users)
         {
             variants[user] = await VariantOfAsync(assignment, user, flag) ?? throw new InvalidOperationException($"{user} got no variant");
@@ -93,15 +94,15 @@ public sealed class ThinPathTests(LaunchedPlatform platform, ITestOutputHelper o
         }
         foreach (var chunk in events.Chunk(250))
         {
-            await Expect(HttpStatusCode.OK, await ingest.PostAsJsonAsync("/v1/events", new { events = chunk }));
+            await ingest.PostAsJsonAsync("/v1/events", new { events = chunk }).ExpectAsync(HttpStatusCode.OK);
         }
-        await Expect(HttpStatusCode.OK, await ingest.PostAsJsonAsync("/v1/events", new { events = events.Take(250) }));
+        await ingest.PostAsJsonAsync("/v1/events", new { events = events.Take(250) }).ExpectAsync(HttpStatusCode.OK);
 
         // Analysis through the gateway: exact counts once the pipeline has written everything.
         JsonNode analysis = null!;
-        await WaitUntilAsync(async () =>
+        await Eventually.TrueAsync(async () =>
         {
-            analysis = await Expect(HttpStatusCode.OK, await admin.PostAsync($"/v1/admin/experiments/{id}/analyze", null));
+            analysis = await admin.PostAsync($"/v1/admin/experiments/{id}/analyze", null).ExpectAsync(HttpStatusCode.OK);
             return analysis["variants"]!.AsArray().All(v =>
                 (long)v!["exposures"]! == expected[(string)v["key"]!].Exposures && (long)v["conversions"]! == expected[(string)v["key"]!].Conversions);
         }, "the analysis shows every ingested event");
@@ -117,58 +118,39 @@ public sealed class ThinPathTests(LaunchedPlatform platform, ITestOutputHelper o
         Assert.NotNull(analysis["srm"]);
         Assert.False(string.IsNullOrEmpty((string?)analysis["recommendation"]));
 
-        var stopped = await Expect(HttpStatusCode.OK, await admin.PostAsync($"/v1/admin/experiments/{id}/stop", null));
+        var stopped = await admin.PostAsync($"/v1/admin/experiments/{id}/stop", null).ExpectAsync(HttpStatusCode.OK);
         Assert.Equal("stopped", (string?)stopped["status"]);
-        await Expect(HttpStatusCode.Conflict, await admin.PostAsync($"/v1/admin/experiments/{id}/stop", null));
+        await admin.PostAsync($"/v1/admin/experiments/{id}/stop", null).ExpectAsync(HttpStatusCode.Conflict);
     }
 
     [Fact]
     public async Task Bad_requests_get_problem_details_naming_the_field()
     {
         using var admin = platform.AdminClient();
-        var missingName = await Expect(HttpStatusCode.BadRequest, await admin.PostAsJsonAsync("/v1/admin/experiments",
-            new { hypothesis = "h", project_id = LaunchedPlatform.ProjectId }));
+        var missingName = await admin.PostAsJsonAsync("/v1/admin/experiments",
+            new { hypothesis = "h", project_id = LaunchedPlatform.ProjectId }).ExpectAsync(HttpStatusCode.BadRequest);
         Assert.NotNull(missingName["errors"]?["name"]);
 
-        var badWeight = await Expect(HttpStatusCode.BadRequest, await admin.PostAsJsonAsync($"/v1/admin/experiments/{Guid.NewGuid()}/variants",
-            new { name = "v", traffic_weight = -1 }));
+        var badWeight = await admin.PostAsJsonAsync($"/v1/admin/experiments/{Guid.NewGuid()}/variants",
+            new { name = "v", traffic_weight = -1 }).ExpectAsync(HttpStatusCode.BadRequest);
         Assert.NotNull(badWeight["errors"]?["traffic_weight"]);
 
         using var malformed = new StringContent("{\"name\": 12", System.Text.Encoding.UTF8, "application/json");
-        await Expect(HttpStatusCode.BadRequest, await admin.PostAsync("/v1/admin/experiments", malformed));
+        await admin.PostAsync("/v1/admin/experiments", malformed).ExpectAsync(HttpStatusCode.BadRequest);
 
         using var anonymous = new HttpClient { BaseAddress = platform.Gateway };
-        await Expect(HttpStatusCode.Unauthorized, await anonymous.GetAsync($"/v1/admin/experiments?project_id={LaunchedPlatform.ProjectId}"));
+        await anonymous.GetAsync($"/v1/admin/experiments?project_id={LaunchedPlatform.ProjectId}").ExpectAsync(HttpStatusCode.Unauthorized);
 
         using var ingest = platform.SdkClient(platform.Ingest);
-        var badEvent = await Expect(HttpStatusCode.BadRequest, await ingest.PostAsJsonAsync("/v1/events",
-            new { events = new object[] { new { event_type = "purchase", user_id = "u1" }, new { event_type = "purchase" } } }));
+        var badEvent = await ingest.PostAsJsonAsync("/v1/events",
+            new { events = new object[] { new { event_type = "purchase", user_id = "u1" }, new { event_type = "purchase" } } }).ExpectAsync(HttpStatusCode.BadRequest);
         Assert.NotNull(badEvent["errors"]?["events[1].user_id"]);
     }
 
     private static async Task<string?> VariantOfAsync(HttpClient assignment, string user, string flag)
     {
-        var answer = await Expect(HttpStatusCode.OK, await assignment.PostAsJsonAsync("/v1/evaluate", new { user_id = user, flag_keys = new[] { flag } }));
+        var answer = await assignment.PostAsJsonAsync("/v1/evaluate", new { user_id = user, flag_keys = new[] { flag } }).ExpectAsync(HttpStatusCode.OK);
         return (string?)answer["variants"]?[flag]?["key"];
     }
 
-    private static async Task<JsonNode> Expect(HttpStatusCode status, HttpResponseMessage response)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == status, $"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri} answered {(int)response.StatusCode}, expected {(int)status}: {body}");
-        return string.IsNullOrEmpty(body) ? new JsonObject() : JsonNode.Parse(body)!;
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Timed out waiting until {what}.");
-            }
-            await Task.Delay(500);
-        }
-    }
 }

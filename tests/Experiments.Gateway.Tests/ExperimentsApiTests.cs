@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Experiments.TestInfrastructure.Http;
 using Experiments.Postgres.Configuration;
 using Npgsql;
 
@@ -12,8 +13,8 @@ public sealed class ExperimentsApiTests(GatewayFactory factory) : IClassFixture<
     public async Task Create_defaults_the_key_to_a_slug_of_the_name_and_starts_as_draft()
     {
         using var admin = factory.Admin();
-        var created = await Expect(HttpStatusCode.Created, await admin.PostAsJsonAsync("/v1/admin/experiments",
-            new { name = "Pricing Page: Annual First!", hypothesis = "h", bandit_enabled = true, project_id = GatewayFactory.Project }));
+        var created = await admin.PostAsJsonAsync("/v1/admin/experiments",
+            new { name = "Pricing Page: Annual First!", hypothesis = "h", bandit_enabled = true, project_id = GatewayFactory.Project }).ExpectAsync(HttpStatusCode.Created);
 
         Assert.Equal("pricing-page-annual-first", (string?)created["key"]);
         Assert.Equal("draft", (string?)created["status"]);
@@ -26,8 +27,8 @@ public sealed class ExperimentsApiTests(GatewayFactory factory) : IClassFixture<
     {
         using var admin = factory.Admin();
         var body = new { name = "Duplicate me", key = "dup-key", project_id = GatewayFactory.Project };
-        await Expect(HttpStatusCode.Created, await admin.PostAsJsonAsync("/v1/admin/experiments", body));
-        var conflict = await Expect(HttpStatusCode.Conflict, await admin.PostAsJsonAsync("/v1/admin/experiments", body));
+        await admin.PostAsJsonAsync("/v1/admin/experiments", body).ExpectAsync(HttpStatusCode.Created);
+        var conflict = await admin.PostAsJsonAsync("/v1/admin/experiments", body).ExpectAsync(HttpStatusCode.Conflict);
         Assert.NotNull(conflict["errors"]?["key"]);
     }
 
@@ -41,7 +42,7 @@ public sealed class ExperimentsApiTests(GatewayFactory factory) : IClassFixture<
     {
         using var admin = factory.Admin();
         using var content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
-        var problem = await Expect(HttpStatusCode.BadRequest, await admin.PostAsync("/v1/admin/experiments", content));
+        var problem = await admin.PostAsync("/v1/admin/experiments", content).ExpectAsync(HttpStatusCode.BadRequest);
         Assert.NotNull(problem["errors"]?[field]);
     }
 
@@ -50,19 +51,19 @@ public sealed class ExperimentsApiTests(GatewayFactory factory) : IClassFixture<
     {
         using var admin = factory.Admin();
         var id = await CreateAsync(admin, "Lifecycle");
-        await Expect(HttpStatusCode.Conflict, await admin.PostAsync($"/v1/admin/experiments/{id}/stop", null));
-        await Expect(HttpStatusCode.Created, await admin.PostAsJsonAsync($"/v1/admin/experiments/{id}/variants", new { name = "control", traffic_weight = 1 }));
-        await Expect(HttpStatusCode.Conflict, await admin.PostAsync($"/v1/admin/experiments/{id}/launch", null));
-        await Expect(HttpStatusCode.Created, await admin.PostAsJsonAsync($"/v1/admin/experiments/{id}/variants", new { name = "treatment", traffic_weight = 3 }));
-        await Expect(HttpStatusCode.Conflict, await admin.PostAsJsonAsync($"/v1/admin/experiments/{id}/variants", new { name = "control", traffic_weight = 1 }));
+        await admin.PostAsync($"/v1/admin/experiments/{id}/stop", null).ExpectAsync(HttpStatusCode.Conflict);
+        await admin.PostAsJsonAsync($"/v1/admin/experiments/{id}/variants", new { name = "control", traffic_weight = 1 }).ExpectAsync(HttpStatusCode.Created);
+        await admin.PostAsync($"/v1/admin/experiments/{id}/launch", null).ExpectAsync(HttpStatusCode.Conflict);
+        await admin.PostAsJsonAsync($"/v1/admin/experiments/{id}/variants", new { name = "treatment", traffic_weight = 3 }).ExpectAsync(HttpStatusCode.Created);
+        await admin.PostAsJsonAsync($"/v1/admin/experiments/{id}/variants", new { name = "control", traffic_weight = 1 }).ExpectAsync(HttpStatusCode.Conflict);
 
-        var running = await Expect(HttpStatusCode.OK, await admin.PostAsync($"/v1/admin/experiments/{id}/launch", null));
+        var running = await admin.PostAsync($"/v1/admin/experiments/{id}/launch", null).ExpectAsync(HttpStatusCode.OK);
         Assert.Equal("running", (string?)running["status"]);
         Assert.NotNull(running["started_at"]);
-        await Expect(HttpStatusCode.Conflict, await admin.PostAsync($"/v1/admin/experiments/{id}/launch", null));
-        await Expect(HttpStatusCode.Conflict, await admin.PostAsJsonAsync($"/v1/admin/experiments/{id}/variants", new { name = "late", traffic_weight = 1 }));
+        await admin.PostAsync($"/v1/admin/experiments/{id}/launch", null).ExpectAsync(HttpStatusCode.Conflict);
+        await admin.PostAsJsonAsync($"/v1/admin/experiments/{id}/variants", new { name = "late", traffic_weight = 1 }).ExpectAsync(HttpStatusCode.Conflict);
 
-        var stopped = await Expect(HttpStatusCode.OK, await admin.PostAsync($"/v1/admin/experiments/{id}/stop", null));
+        var stopped = await admin.PostAsync($"/v1/admin/experiments/{id}/stop", null).ExpectAsync(HttpStatusCode.OK);
         Assert.Equal("stopped", (string?)stopped["status"]);
         Assert.Equal([1.0, 3.0], stopped["variants"]!.AsArray().Select(v => (double)v!["traffic_weight"]!));
     }
@@ -72,7 +73,7 @@ public sealed class ExperimentsApiTests(GatewayFactory factory) : IClassFixture<
     {
         using var admin = factory.Admin();
         var id = await CreateAsync(admin, "Audited");
-        await Expect(HttpStatusCode.Created, await admin.PostAsJsonAsync($"/v1/admin/experiments/{id}/variants", new { name = "a", traffic_weight = 1 }));
+        await admin.PostAsJsonAsync($"/v1/admin/experiments/{id}/variants", new { name = "a", traffic_weight = 1 }).ExpectAsync(HttpStatusCode.Created);
 
         await using var connection = new NpgsqlConnection(factory.ConnectionString);
         await connection.OpenAsync();
@@ -106,16 +107,16 @@ public sealed class ExperimentsApiTests(GatewayFactory factory) : IClassFixture<
         using var beta = factory.Admin("gw-admin-b");
         var id = await CreateAsync(alpha, "Alpha only");
 
-        await Expect(HttpStatusCode.NotFound, await beta.GetAsync($"/v1/admin/experiments/{id}"));
-        await Expect(HttpStatusCode.NotFound, await beta.PostAsync($"/v1/admin/experiments/{id}/launch", null));
-        await Expect(HttpStatusCode.Forbidden, await beta.GetAsync($"/v1/admin/experiments?project_id={GatewayFactory.Project}"));
-        var listed = await Expect(HttpStatusCode.OK, await beta.GetAsync("/v1/admin/experiments?project_id=beta"));
+        await beta.GetAsync($"/v1/admin/experiments/{id}").ExpectAsync(HttpStatusCode.NotFound);
+        await beta.PostAsync($"/v1/admin/experiments/{id}/launch", null).ExpectAsync(HttpStatusCode.NotFound);
+        await beta.GetAsync($"/v1/admin/experiments?project_id={GatewayFactory.Project}").ExpectAsync(HttpStatusCode.Forbidden);
+        var listed = await beta.GetAsync("/v1/admin/experiments?project_id=beta").ExpectAsync(HttpStatusCode.OK);
         Assert.DoesNotContain(listed.AsArray(), e => (string?)e!["id"] == id);
 
         using var sdk = factory.Admin(GatewayFactory.SdkKey);
-        await Expect(HttpStatusCode.Unauthorized, await sdk.GetAsync($"/v1/admin/experiments?project_id={GatewayFactory.Project}"));
+        await sdk.GetAsync($"/v1/admin/experiments?project_id={GatewayFactory.Project}").ExpectAsync(HttpStatusCode.Unauthorized);
         using var wrong = factory.Admin("not-a-key");
-        await Expect(HttpStatusCode.Unauthorized, await wrong.GetAsync($"/v1/admin/experiments?project_id={GatewayFactory.Project}"));
+        await wrong.GetAsync($"/v1/admin/experiments?project_id={GatewayFactory.Project}").ExpectAsync(HttpStatusCode.Unauthorized);
     }
 
     [Fact]
@@ -123,9 +124,9 @@ public sealed class ExperimentsApiTests(GatewayFactory factory) : IClassFixture<
     {
         using var admin = factory.Admin();
         var id = await CreateAsync(admin, "Analyze me");
-        await Expect(HttpStatusCode.BadRequest, await admin.PostAsJsonAsync($"/v1/admin/experiments/{id}/analyze", new { confidence_level = 7 }));
-        await Expect(HttpStatusCode.BadRequest, await admin.PostAsJsonAsync($"/v1/admin/experiments/{id}/analyze", new { control = "nope" }));
-        var away = await Expect(HttpStatusCode.ServiceUnavailable, await admin.PostAsync($"/v1/admin/experiments/{id}/analyze", null));
+        await admin.PostAsJsonAsync($"/v1/admin/experiments/{id}/analyze", new { confidence_level = 7 }).ExpectAsync(HttpStatusCode.BadRequest);
+        await admin.PostAsJsonAsync($"/v1/admin/experiments/{id}/analyze", new { control = "nope" }).ExpectAsync(HttpStatusCode.BadRequest);
+        var away = await admin.PostAsync($"/v1/admin/experiments/{id}/analyze", null).ExpectAsync(HttpStatusCode.ServiceUnavailable);
         Assert.Contains("Unavailable", (string?)away["detail"], StringComparison.Ordinal);
     }
 
@@ -133,24 +134,17 @@ public sealed class ExperimentsApiTests(GatewayFactory factory) : IClassFixture<
     public async Task Health_checks_postgres_and_the_bus_and_openapi_is_served()
     {
         using var client = factory.CreateClient();
-        var health = await Expect(HttpStatusCode.OK, await client.GetAsync("/health"));
+        var health = await client.GetAsync("/health").ExpectAsync(HttpStatusCode.OK);
         Assert.Equal("Healthy", (string?)health["checks"]?["postgres"]?["status"]);
-        await Expect(HttpStatusCode.OK, await client.GetAsync("/alive"));
-        var openApi = await Expect(HttpStatusCode.OK, await client.GetAsync("/openapi/v1.json"));
+        await client.GetAsync("/alive").ExpectAsync(HttpStatusCode.OK);
+        var openApi = await client.GetAsync("/openapi/v1.json").ExpectAsync(HttpStatusCode.OK);
         Assert.NotNull(openApi["paths"]?["/v1/admin/experiments"]);
     }
 
     private static async Task<string> CreateAsync(HttpClient admin, string name)
     {
-        var created = await Expect(HttpStatusCode.Created, await admin.PostAsJsonAsync("/v1/admin/experiments",
-            new { name, key = $"{Validation.Slug.From(name)}-{Guid.NewGuid():N}"[..40], project_id = GatewayFactory.Project }));
+        var created = await admin.PostAsJsonAsync("/v1/admin/experiments",
+            new { name, key = $"{Validation.Slug.From(name)}-{Guid.NewGuid():N}"[..40], project_id = GatewayFactory.Project }).ExpectAsync(HttpStatusCode.Created);
         return (string)created["id"]!;
-    }
-
-    private static async Task<JsonNode> Expect(HttpStatusCode status, HttpResponseMessage response)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == status, $"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri} answered {(int)response.StatusCode}, expected {(int)status}: {body}");
-        return string.IsNullOrEmpty(body) ? new JsonObject() : JsonNode.Parse(body)!;
     }
 }
