@@ -1,4 +1,6 @@
+using Experiments.Contracts.Grpc;
 using Experiments.Notifications.Extensions;
+using Experiments.Notifications.Grpc;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -8,5 +10,6 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.MapGrpcService<NotificationGrpcService>();
 
 app.Run();
