@@ -12,6 +12,8 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapEvaluationApi();
+app.MapSdkApi();
 app.MapGrpcService<AssignmentGrpcService>();
 
 app.Run();
+public partial class Program;

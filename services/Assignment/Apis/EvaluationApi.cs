@@ -1,11 +1,18 @@
+using System.Text.Json;
 using Experiments.Assignment.Evaluation;
 using Experiments.Postgres.Configuration;
+using Experiments.Sdk.Evaluation;
 
 namespace Experiments.Assignment.Apis;
 
-public sealed record EvaluateRequest(string? UserId, string? DeviceId, Dictionary<string, string>? UserProperties, string[]? FlagKeys);
+public sealed record EvaluateRequest(
+    string? UserId,
+    string? DeviceId,
+    Dictionary<string, JsonElement>? UserProperties,
+    string[]? FlagKeys,
+    Dictionary<string, string>? Groups = null);
 
-public sealed record EvaluatedVariant(string Key, string Value, string? Payload, Guid ExperimentId);
+public sealed record EvaluatedVariant(string Key, string Value, JsonElement? Payload, Guid? ExperimentId);
 
 public sealed record EvaluateResponse(IReadOnlyDictionary<string, EvaluatedVariant> Variants);
 
@@ -33,8 +40,15 @@ public static class EvaluationApi
             });
         }
 
-        var assigned = evaluator.Evaluate(projectId!, new EvaluationUser(request.UserId, request.DeviceId, request.UserProperties), request.FlagKeys);
+        var properties = request.UserProperties?
+            .Select(p => (p.Key, Value: EvaluationUser.Coerce(p.Value)))
+            .Where(p => p.Value is not null)
+            .ToDictionary(p => p.Key, p => p.Value!, StringComparer.Ordinal);
+        var user = new EvaluationUser(NullIfBlank(request.UserId), NullIfBlank(request.DeviceId), properties, request.Groups);
+        var assigned = evaluator.Evaluate(projectId!, user, request.FlagKeys);
         return TypedResults.Ok(new EvaluateResponse(assigned.ToDictionary(
-            a => a.FlagKey, a => new EvaluatedVariant(a.Key, a.Key, a.PayloadJson, a.ExperimentId))));
+            a => a.FlagKey, a => new EvaluatedVariant(a.Key ?? "", a.Value ?? a.Key ?? "", a.Payload, evaluator.ExperimentIdOf(projectId!, a)))));
     }
+
+    internal static string? NullIfBlank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }

@@ -1,13 +1,14 @@
 namespace Experiments.Assignment.Configuration;
 
 /// <summary>Loads the configuration at start and every <see cref="Interval"/> after, keeping the last good copy on failure.</summary>
-public sealed class ConfigurationRefresher(ConfigurationCache cache, ILogger<ConfigurationRefresher> logger) : BackgroundService
+public sealed class ConfigurationRefresher(ConfigurationCache cache, IConfiguration configuration, ILogger<ConfigurationRefresher> logger) : BackgroundService
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(15);
+    public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(15);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(Interval);
+        var interval = configuration.GetValue("Assignment:RefreshInterval", DefaultInterval);
+        using var timer = new PeriodicTimer(interval);
         do
         {
             try

@@ -8,7 +8,8 @@ public sealed class ExperimentConfigReader(NpgsqlDataSource dataSource)
     private const string Select = """
         SELECT e.id, e.project_id, e.key, e.name, e.status, e.bandit_enabled, e.bucketing_unit, e.salt,
                e.primary_metric->>'event_type', e.started_at, e.stopped_at,
-               v.id, v.key, v.name, v.traffic_weight, v.payload::text
+               v.id, v.key, v.name, v.traffic_weight, v.payload::text,
+               e.traffic_allocation, e.sticky_bucketing, e.segments::text, e.testers::text
         FROM gateway.experiments e
         LEFT JOIN gateway.variants v ON v.experiment_id = e.id
         """;
@@ -28,6 +29,37 @@ public sealed class ExperimentConfigReader(NpgsqlDataSource dataSource)
     public Task<IReadOnlyList<ExperimentConfig>> ListRunningAsync(CancellationToken cancellationToken)
         => ReadAsync($"{Select} WHERE e.status = 'running' ORDER BY e.project_id, e.key, v.position", _ => { }, cancellationToken);
 
+    /// <summary>Every mutual-exclusion group and holdout with its members (whatever their status), across projects.</summary>
+    public async Task<IReadOnlyList<ExclusionGroupConfig>> ListExclusionGroupsAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT g.id, g.project_id, g.key, g.name, g.kind, g.bucketing_unit, g.salt, g.holdout_percent,
+                   m.experiment_id, e.key, m.weight
+            FROM gateway.exclusion_groups g
+            LEFT JOIN gateway.exclusion_group_members m ON m.group_id = g.id
+            LEFT JOIN gateway.experiments e ON e.id = m.experiment_id
+            ORDER BY g.project_id, g.key, m.position
+            """);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var groups = new List<ExclusionGroupConfig>();
+        List<ExclusionGroupMember>? members = null;
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var id = reader.GetGuid(0);
+            if (groups.Count == 0 || groups[^1].Id != id)
+            {
+                members = [];
+                groups.Add(new ExclusionGroupConfig(id, reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                    reader.GetString(5), reader.GetString(6), reader.GetInt32(7), members));
+            }
+            if (!reader.IsDBNull(8))
+            {
+                members!.Add(new ExclusionGroupMember(reader.GetGuid(8), reader.GetString(9), reader.GetDouble(10)));
+            }
+        }
+        return groups;
+    }
+
     private async Task<IReadOnlyList<ExperimentConfig>> ReadAsync(string sql, Action<NpgsqlCommand> bind, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(sql);
@@ -46,7 +78,13 @@ public sealed class ExperimentConfigReader(NpgsqlDataSource dataSource)
                 current = new ExperimentConfig(id, reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
                     reader.GetBoolean(5), reader.GetString(6), reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8),
                     reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9),
-                    reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10), variants);
+                    reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10), variants)
+                {
+                    TrafficAllocation = reader.GetInt32(16),
+                    StickyBucketing = reader.GetBoolean(17),
+                    Segments = TargetingJson.ReadSegments(reader.GetString(18)),
+                    Testers = TargetingJson.ReadTesters(reader.GetString(19)),
+                };
                 experiments.Add(current);
             }
             if (!reader.IsDBNull(11))

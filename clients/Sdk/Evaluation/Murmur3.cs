@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 using System.Numerics;
 using System.Text;
 
-namespace Experiments.Assignment.Evaluation;
+namespace Experiments.Sdk.Evaluation;
 
 /// <summary>MurmurHash3 x86 32-bit over the UTF-8 bytes of a string, as Amplitude's evaluation engine hashes.</summary>
 public static class Murmur3
