@@ -1,5 +1,7 @@
 using Experiments.Analysis.Analyses;
 using Experiments.Analysis.Queries;
+using Experiments.Analysis.Scheduling;
+using Experiments.Analysis.Snapshots;
 using Experiments.ClickHouse.Hosting;
 using Experiments.Contracts.Grpc;
 using Experiments.Messaging;
@@ -10,17 +12,24 @@ namespace Experiments.Analysis.Extensions;
 
 public static class Extensions
 {
+    public const string Schema = "analysis";
+
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton(TimeProvider.System);
-        // Configuration is read from the gateway's schema; snapshots (schema "analysis") come with scheduled analyses.
-        builder.AddPostgres();
+        // Configuration is read from the gateway's schema; snapshots, published alerts and bandit state live in schema "analysis".
+        builder.AddPostgres(Schema, typeof(Extensions).Assembly);
         builder.AddClickHouse();
         builder.AddMessaging("analysis");
 
         builder.Services.AddSingleton<ExperimentConfigReader>();
-        builder.Services.AddSingleton<ExposureQueries>();
+        builder.Services.AddSingleton<AnalysisConfigReader>();
+        builder.Services.AddSingleton<AnalysisQueries>();
+        builder.Services.AddSingleton<SnapshotStore>();
         builder.Services.AddSingleton<ExperimentAnalysis>();
+        builder.Services.Configure<ScheduleOptions>(builder.Configuration.GetSection("Schedule"));
+        builder.Services.AddSingleton<ScheduledAnalyses>();
+        builder.Services.AddHostedService<ScheduledAnalysisService>();
         builder.Services.AddGrpc();
     }
 }

@@ -1,11 +1,12 @@
 using Experiments.Analysis.Analyses;
+using Experiments.Analysis.Queries;
+using Experiments.ClickHouse;
 using Experiments.Contracts.Analysis.V1;
 using Experiments.Postgres.Configuration;
 using Experiments.Statistics.Contracts;
 using Experiments.Statistics.Validation;
-using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
-using StatInterval = Experiments.Statistics.Contracts.Interval;
+using PropertyFilter = Experiments.Postgres.Configuration.PropertyFilter;
 
 namespace Experiments.Analysis.Grpc;
 
@@ -15,32 +16,19 @@ public sealed class AnalysisGrpcService(ExperimentConfigReader configs, Experime
     {
         if (string.IsNullOrWhiteSpace(request.ProjectId))
         {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "project_id is required."));
+            throw Invalid("project_id is required.");
         }
         if (!Guid.TryParse(request.ExperimentId, out var experimentId))
         {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "experiment_id must be a UUID."));
+            throw Invalid("experiment_id must be a UUID.");
         }
-        if (request.ConfidenceLevel != 0 && request.ConfidenceLevel is <= 0.5 or >= 1)
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "confidence_level must be between 0.5 and 1."));
-        }
-        var test = request.Test switch
-        {
-            "" or "sequential" => TestKind.Sequential,
-            "ttest" => TestKind.Ttest,
-            _ => throw new RpcException(new Status(StatusCode.InvalidArgument, "test must be 'sequential' or 'ttest'.")),
-        };
-
+        var options = ToOptions(request);
         var experiment = await configs.FindAsync(request.ProjectId, experimentId, context.CancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"Experiment {experimentId} was not found in project '{request.ProjectId}'."));
 
-        ExperimentAnalysisResult result;
         try
         {
-            result = await analysis.RunAsync(experiment,
-                new AnalysisSettings(request.ConfidenceLevel == 0 ? 0.95 : request.ConfidenceLevel, test, NullIfEmpty(request.Control)),
-                context.CancellationToken);
+            return (await analysis.RunAsync(experiment, options, context.CancellationToken)).Response;
         }
         catch (AnalysisNotPossibleException ex)
         {
@@ -50,71 +38,81 @@ public sealed class AnalysisGrpcService(ExperimentConfigReader configs, Experime
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition, ex.Message));
         }
-        return ToResponse(result);
+        catch (ClickHouseException ex)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, $"ClickHouse: {ex.Message}"));
+        }
     }
 
-    private static AnalyzeResponse ToResponse(ExperimentAnalysisResult result)
+    /// <summary>Checks every field of the request; a bad one is answered INVALID_ARGUMENT naming it.</summary>
+    public static AnalysisOptions ToOptions(AnalyzeRequest request)
     {
-        var response = new AnalyzeResponse
+        if (request.ConfidenceLevel != 0 && (!double.IsFinite(request.ConfidenceLevel) || request.ConfidenceLevel is <= 0.5 or >= 1))
         {
-            ExperimentId = result.Experiment.Id.ToString(),
-            MetricEventType = result.MetricEventType,
-            Control = result.Control,
-            Test = result.Settings.Test == TestKind.Ttest ? "ttest" : "sequential",
-            ConfidenceLevel = result.Settings.ConfidenceLevel,
-            Recommendation = result.Recommendation,
-            Winner = result.Winner ?? "",
-            ComputedAt = Timestamp.FromDateTimeOffset(result.ComputedAt),
-            Srm = new Srm
-            {
-                ChiSquare = result.Statistics.Srm.ChiSquare ?? double.PositiveInfinity,
-                PValue = result.Statistics.Srm.PValue,
-                Detected = result.Statistics.Srm.Detected,
-            },
+            throw Invalid("confidence_level must be between 0.5 and 1.");
+        }
+        var test = request.Test switch
+        {
+            "" => (TestKind?)null,
+            "sequential" => TestKind.Sequential,
+            "ttest" => TestKind.Ttest,
+            _ => throw Invalid("test must be 'sequential' or 'ttest'."),
         };
-        var totalWeight = result.Variants.Sum(v => v.Variant.TrafficWeight);
-        foreach (var (variant, counts) in result.Variants)
+        if (request.CupedWindowInvalid())
         {
-            response.Variants.Add(new VariantResult
-            {
-                Key = variant.Key,
-                Name = variant.Name,
-                Exposures = counts.Users,
-                Conversions = counts.Conversions,
-                Rate = counts.Users == 0 ? 0 : (double)counts.Conversions / counts.Users,
-                ExpectedWeight = variant.TrafficWeight / totalWeight,
-            });
+            throw Invalid("cuped_window_days must be between 1 and 365.");
         }
-        foreach (var c in result.Statistics.Comparisons)
+        CorrectionMethod? correction;
+        try
         {
-            var comparison = new Comparison
-            {
-                Variant = c.Variant,
-                ControlMean = c.ControlMean ?? 0,
-                Mean = c.Mean ?? 0,
-                AbsoluteLift = c.AbsoluteLift ?? 0,
-                RelativeLift = c.RelativeLift ?? 0,
-                Significant = c.Significant,
-                CiAbsolute = ToInterval(c.CiAbsolute),
-                CiRelative = ToInterval(c.CiRelative),
-                GateReason = c.DataQualityReason ?? "",
-            };
-            if (c.PValue is { } p)
-            {
-                comparison.PValue = p;
-            }
-            if (c.MsprtLogLr is { } lr)
-            {
-                comparison.MsprtLogLr = lr;
-            }
-            response.Comparisons.Add(comparison);
+            correction = request.Correction.Length == 0 ? null : ExperimentAnalysis.ParseCorrection(request.Correction);
         }
-        return response;
+        catch (AnalysisNotPossibleException)
+        {
+            throw Invalid("correction must be none, bonferroni, holm or benjamini_hochberg.");
+        }
+        var from = request.From?.ToDateTimeOffset();
+        var to = request.To?.ToDateTimeOffset();
+        if (from is { } f && to is { } t && t < f)
+        {
+            throw Invalid("to must not be before from.");
+        }
+        var filters = new List<PropertyFilter>();
+        for (var i = 0; i < request.Filters.Count; i++)
+        {
+            var filter = request.Filters[i];
+            if (string.IsNullOrWhiteSpace(filter.Property))
+            {
+                throw Invalid($"filters[{i}].property is required.");
+            }
+            if (filter.Operator is not (PropertyFilter.Is or PropertyFilter.IsNot or ""))
+            {
+                throw Invalid($"filters[{i}].operator must be 'is' or 'is_not'.");
+            }
+            if (filter.Values.Count == 0)
+            {
+                throw Invalid($"filters[{i}].values needs at least one value.");
+            }
+            filters.Add(new PropertyFilter(filter.Property, filter.Operator.Length == 0 ? PropertyFilter.Is : filter.Operator, filter.Values.ToList()));
+        }
+        return new AnalysisOptions(
+            request.ConfidenceLevel == 0 ? null : request.ConfidenceLevel,
+            test,
+            request.Control.Length == 0 ? null : request.Control,
+            request.HasCuped ? request.Cuped : null,
+            request.CupedWindowDays == 0 ? null : request.CupedWindowDays,
+            correction,
+            from,
+            to,
+            request.Segment.Length == 0 ? null : request.Segment,
+            filters,
+            request.GroupBy.Length == 0 ? null : request.GroupBy);
     }
 
-    private static Contracts.Analysis.V1.Interval? ToInterval(StatInterval? interval) => interval is { } i
-        ? new Contracts.Analysis.V1.Interval { Lower = i.Lower ?? double.NegativeInfinity, Upper = i.Upper ?? double.PositiveInfinity }
-        : null;
+    private static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));
+}
 
-    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
+internal static class AnalyzeRequestChecks
+{
+    public static bool CupedWindowInvalid(this AnalyzeRequest request) => request.CupedWindowDays is < 0 or > 365;
 }

@@ -1,0 +1,220 @@
+using Experiments.ClickHouse;
+
+namespace Experiments.Analysis.Queries;
+
+/// <summary>Per variant, group value and day of first exposure: users included by the filters, and data-quality counts over all exposed users.</summary>
+public sealed record PopulationRow(string Variant, string Group, DateOnly Day, long Users, long AllUsers, long Jumpers, long Anonymous, long WithoutAssignment);
+
+/// <summary>Sufficient statistics of one metric for one variant and group value.</summary>
+public sealed record MetricSums(long Users, long NonZero, double Sum, double SumSquares, double CovariateSum, double CovariateSumSquares, double SumProduct);
+
+/// <summary>Per variant and group value: each metric's sums (users without events add zero; averages count only users with events).</summary>
+public sealed record MetricRow(string Variant, string Group, IReadOnlyList<MetricSums> Metrics);
+
+/// <summary>A count per variant and day.</summary>
+public sealed record DailyCount(string Variant, DateOnly Day, long Count);
+
+/// <summary>
+/// The analysis' ClickHouse queries. Each aggregates inside ClickHouse to sufficient statistics (one row per
+/// variant, group value and, for series, day): never event rows to C#. A user (user id, else device id) counts
+/// once, in the variant of their first exposure inside the date range; metric events count from that first
+/// exposure on. Duplicated inserts change nothing: users are distinct by construction and events are folded by
+/// insert_id before they are counted or summed.
+/// </summary>
+public sealed class AnalysisQueries(ClickHouseClient clickHouse)
+{
+    private static readonly ClickHouseSql Unit = ClickHouseSql.Raw("if(user_id != '', user_id, device_id)");
+
+    /// <summary>
+    /// Every exposed user of the flag in the date range, with their variant, group value, first exposure and flags:
+    /// <c>included</c> (passes segment and property filters), <c>jumper</c>, <c>anonymous</c>, <c>assigned</c>.
+    /// </summary>
+    public static ClickHouseSql Units(AnalysisScope scope, bool withDiagnostics)
+    {
+        var group = scope.GroupBy is { } g
+            ? ClickHouseSql.Format($"visitParamExtractString(argMin(user_properties, time), {g})")
+            : ClickHouseSql.Raw("''");
+        var diagnostics = withDiagnostics
+            ? ClickHouseSql.Format($"""
+                , min(variant) != max(variant) AS jumper, min(user_id = '') AS anonymous,
+                  unit IN (SELECT {Unit} FROM assignments WHERE project_id = {scope.ProjectId} AND flag_key = {scope.FlagKey}) AS assigned
+                """)
+            : ClickHouseSql.Raw("");
+        return ClickHouseSql.Format($"""
+            SELECT {Unit} AS unit, argMin(variant, time) AS variant, min(time) AS first_exposure, {group} AS grp,
+                   {Included(scope)} AS included {diagnostics}
+            FROM exposures
+            WHERE project_id = {scope.ProjectId} AND flag_key = {scope.FlagKey} AND time >= {scope.From} AND time <= {scope.To}
+            GROUP BY unit
+            """);
+    }
+
+    /// <summary>The segment and property filters as one boolean over a user's grouped exposures.</summary>
+    private static ClickHouseSql Included(AnalysisScope scope)
+    {
+        var conditions = new List<ClickHouseSql>();
+        var testers = scope.Testers.ToArray();
+        var isTester = testers.Length == 0 ? ClickHouseSql.Raw("0") : ClickHouseSql.Format($"has({testers}, unit)");
+        var jumperFree = ClickHouseSql.Raw("min(variant) = max(variant)");
+        const string mobile = "(?i)android|ios|iphone|ipad|mobile";
+        switch (scope.Segment)
+        {
+            case Segments.Testers:
+                conditions.Add(isTester);
+                break;
+            case Segments.ExcludeTesters:
+                conditions.Add(ClickHouseSql.Format($"NOT {isTester}"));
+                break;
+            case Segments.ExcludeVariantJumpers:
+                conditions.Add(jumperFree);
+                break;
+            case Segments.ExcludeTestersAndVariantJumpers:
+                conditions.Add(ClickHouseSql.Format($"NOT {isTester}"));
+                conditions.Add(jumperFree);
+                break;
+            case Segments.NewUsers:
+                conditions.Add(ClickHouseSql.Format(
+                    $"unit NOT IN (SELECT {Unit} FROM events WHERE project_id = {scope.ProjectId} AND time < {scope.From})"));
+                break;
+            case Segments.MobileWeb:
+                conditions.Add(ClickHouseSql.Format($"lower(argMin(platform, time)) = 'web' AND match(argMin(os_name, time), {mobile})"));
+                break;
+            case Segments.DesktopWeb:
+                conditions.Add(ClickHouseSql.Format($"lower(argMin(platform, time)) = 'web' AND NOT match(argMin(os_name, time), {mobile})"));
+                break;
+        }
+        foreach (var filter in scope.Filters)
+        {
+            var values = filter.Values.ToArray();
+            conditions.Add(filter.Operator == Postgres.Configuration.PropertyFilter.IsNot
+                ? ClickHouseSql.Format($"NOT has({values}, visitParamExtractString(argMin(user_properties, time), {filter.Property}))")
+                : ClickHouseSql.Format($"has({values}, visitParamExtractString(argMin(user_properties, time), {filter.Property}))"));
+        }
+        return conditions.Count == 0 ? ClickHouseSql.Raw("1") : ClickHouseSql.Raw("(" + string.Join(") AND (", conditions.Select(c => c.Text)) + ")");
+    }
+
+    /// <summary>Exposed users per variant, group and day of first exposure, with the data-quality counts.</summary>
+    public async Task<IReadOnlyList<PopulationRow>> PopulationAsync(AnalysisScope scope, CancellationToken cancellationToken)
+    {
+        var sql = ClickHouseSql.Format($"""
+            SELECT variant, grp, toDate(first_exposure) AS day, countIf(included) AS users, count() AS all_users,
+                   countIf(jumper) AS jumpers, countIf(anonymous) AS anonymous_users, countIf(NOT assigned) AS without_assignment
+            FROM ({Units(scope, withDiagnostics: true)})
+            GROUP BY variant, grp, day
+            """);
+        return await clickHouse.QueryAsync(sql, row => new PopulationRow(row.GetString(0), row.GetString(1), row.GetDate(2),
+            row.GetInt64(3), row.GetInt64(4), row.GetInt64(5), row.GetInt64(6), row.GetInt64(7)), cancellationToken);
+    }
+
+    /// <summary>Every metric's sufficient statistics per variant and group, in one pass over the events.</summary>
+    public async Task<IReadOnlyList<MetricRow>> MetricSumsAsync(AnalysisScope scope, IReadOnlyList<MetricQuery> metrics, CancellationToken cancellationToken)
+    {
+        if (metrics.Count == 0)
+        {
+            return [];
+        }
+        var eventTypes = metrics.Select(m => m.Definition.EventType).Distinct(StringComparer.Ordinal).ToArray();
+        var properties = metrics.Where(m => m.Definition.Property is not null).Select(m => m.Definition.Property!).Distinct(StringComparer.Ordinal).ToList();
+        var lookback = metrics.Max(m => m.CupedWindow ?? TimeSpan.Zero);
+        var from = scope.From - lookback;
+
+        // Events folded by insert_id, each numeric property extracted once.
+        var values = string.Concat(properties.Select((p, i) =>
+            ClickHouseSql.Format($", any(visitParamExtractFloat(event_properties, {p})) AS v{i}").Text));
+        var perUser = new List<string>();
+        var outer = new List<string>();
+        for (var k = 0; k < metrics.Count; k++)
+        {
+            var m = metrics[k].Definition;
+            var after = ClickHouseSql.Format($"event_type = {m.EventType} AND t >= first_exposure").Text
+                + (m.ConversionWindowHours is { } hours ? $" AND t <= first_exposure + {hours * 3600}" : "");
+            var window = (long)(metrics[k].CupedWindow ?? TimeSpan.Zero).TotalSeconds;
+            var before = metrics[k].CupedWindow is null
+                ? "0"
+                : ClickHouseSql.Format($"event_type = {m.EventType} AND t < first_exposure AND t >= first_exposure - {window}").Text;
+            var v = m.Property is { } p ? $"v{properties.IndexOf(p)}" : "1";
+            var (y, x) = m.Kind switch
+            {
+                Postgres.Configuration.MetricKinds.UniqueConversions => ($"toFloat64(max({after}))", $"toFloat64(max({before}))"),
+                Postgres.Configuration.MetricKinds.EventTotals => ($"toFloat64(countIf({after}))", $"toFloat64(countIf({before}))"),
+                Postgres.Configuration.MetricKinds.PropertySum => ($"sumIf({v}, {after})", $"sumIf({v}, {before})"),
+                _ => ($"if(countIf({after}) > 0, sumIf({v}, {after}) / countIf({after}), 0)",
+                      $"if(countIf({before}) > 0, sumIf({v}, {before}) / countIf({before}), 0)"),
+            };
+            perUser.Add($"{y} AS y{k}, {x} AS x{k}, countIf({after}) AS c{k}");
+            var users = m.Kind == Postgres.Configuration.MetricKinds.PropertyAverage ? $"countIf(c{k} > 0)" : "count()";
+            outer.Add($"{users}, countIf(y{k} != 0), sum(y{k}), sum(y{k} * y{k}), sum(x{k}), sum(x{k} * x{k}), sum(x{k} * y{k})");
+        }
+
+        var sql = ClickHouseSql.Format($"""
+            SELECT variant, grp, {ClickHouseSql.Raw(string.Join(",\n    ", outer))}
+            FROM
+            (
+                SELECT unit, any(variant) AS variant, any(grp) AS grp, {ClickHouseSql.Raw(string.Join(",\n        ", perUser))}
+                FROM
+                (
+                    SELECT {Unit} AS unit, event_type, any(time) AS t {ClickHouseSql.Raw(values)}
+                    FROM events
+                    WHERE project_id = {scope.ProjectId} AND has({eventTypes}, event_type) AND time >= {from} AND time <= {scope.To}
+                    GROUP BY unit, event_type, insert_id
+                )
+                ALL INNER JOIN
+                (
+                    SELECT unit, variant, grp, first_exposure FROM ({Units(scope, withDiagnostics: false)}) WHERE included
+                ) USING unit
+                GROUP BY unit
+            )
+            GROUP BY variant, grp
+            """);
+        return await clickHouse.QueryAsync(sql, row =>
+        {
+            var sums = new MetricSums[metrics.Count];
+            for (var k = 0; k < metrics.Count; k++)
+            {
+                var o = 2 + k * 7;
+                sums[k] = new MetricSums(row.GetInt64(o), row.GetInt64(o + 1), row.GetDouble(o + 2), row.GetDouble(o + 3),
+                    row.GetDouble(o + 4), row.GetDouble(o + 5), row.GetDouble(o + 6));
+            }
+            return new MetricRow(row.GetString(0), row.GetString(1), sums);
+        }, cancellationToken);
+    }
+
+    /// <summary>Events of one metric per variant and day, at or after each included user's first exposure.</summary>
+    public async Task<IReadOnlyList<DailyCount>> DailyEventsAsync(AnalysisScope scope, string eventType, CancellationToken cancellationToken)
+    {
+        var sql = ClickHouseSql.Format($"""
+            SELECT variant, toDate(t) AS day, count() AS events
+            FROM
+            (
+                SELECT {Unit} AS unit, any(time) AS t
+                FROM events
+                WHERE project_id = {scope.ProjectId} AND event_type = {eventType} AND time >= {scope.From} AND time <= {scope.To}
+                GROUP BY unit, insert_id
+            )
+            ALL INNER JOIN
+            (
+                SELECT unit, variant, first_exposure FROM ({Units(scope, withDiagnostics: false)}) WHERE included
+            ) USING unit
+            WHERE t >= first_exposure
+            GROUP BY variant, day
+            """);
+        return await clickHouse.QueryAsync(sql, row => new DailyCount(row.GetString(0), row.GetDate(1), row.GetInt64(2)), cancellationToken);
+    }
+
+    /// <summary>Users assigned per variant and day of first assignment (of the flag, in the date range).</summary>
+    public async Task<IReadOnlyList<DailyCount>> DailyAssignmentsAsync(AnalysisScope scope, CancellationToken cancellationToken)
+    {
+        var sql = ClickHouseSql.Format($"""
+            SELECT variant, toDate(first_assigned) AS day, count() AS users
+            FROM
+            (
+                SELECT {Unit} AS unit, argMin(variant, time) AS variant, min(time) AS first_assigned
+                FROM assignments
+                WHERE project_id = {scope.ProjectId} AND flag_key = {scope.FlagKey} AND time >= {scope.From} AND time <= {scope.To}
+                GROUP BY unit
+            )
+            GROUP BY variant, day
+            """);
+        return await clickHouse.QueryAsync(sql, row => new DailyCount(row.GetString(0), row.GetDate(1), row.GetInt64(2)), cancellationToken);
+    }
+}

@@ -1,0 +1,94 @@
+using System.Text.Json;
+using Experiments.Contracts.Analysis.V1;
+using Experiments.Statistics.Contracts;
+using Npgsql;
+using NpgsqlTypes;
+using StatInterval = Experiments.Statistics.Contracts.Interval;
+
+namespace Experiments.Analysis.Snapshots;
+
+/// <summary>One treatment's figures in a snapshot.</summary>
+public sealed record SnapshotComparison(
+    string Variant, double ControlMean, double Mean, double AbsoluteLift, double RelativeLift, double? PValue,
+    double? CiAbsoluteLower, double? CiAbsoluteUpper, double? CiRelativeLower, double? CiRelativeUpper, bool Significant);
+
+/// <summary>One metric in a snapshot: its comparisons and each variant's mean.</summary>
+public sealed record SnapshotMetric(string Key, IReadOnlyList<SnapshotComparison> Comparisons, IReadOnlyDictionary<string, double> Means);
+
+/// <summary>The analysis of one experiment on one day (the last run of the day wins).</summary>
+public sealed record Snapshot(DateOnly Date, DateTimeOffset ComputedAt, IReadOnlyList<SnapshotMetric> Metrics)
+{
+    public ComparisonResult? Comparison(string metric, string variant)
+        => Metrics.FirstOrDefault(m => m.Key == metric)?.Comparisons.FirstOrDefault(c => c.Variant == variant) is { } c
+            ? new ComparisonResult
+            {
+                Variant = c.Variant,
+                ControlMean = c.ControlMean,
+                Mean = c.Mean,
+                AbsoluteLift = c.AbsoluteLift,
+                RelativeLift = c.RelativeLift,
+                PValue = c.PValue,
+                CiAbsolute = c.CiAbsoluteLower is null && c.CiAbsoluteUpper is null ? null : new StatInterval(c.CiAbsoluteLower, c.CiAbsoluteUpper),
+                CiRelative = c.CiRelativeLower is null && c.CiRelativeUpper is null ? null : new StatInterval(c.CiRelativeLower, c.CiRelativeUpper),
+                Significant = c.Significant,
+            }
+            : null;
+}
+
+/// <summary>Daily snapshots in the analysis schema: written by the scheduled analyses, read for charts and the running p-value.</summary>
+public sealed class SnapshotStore(NpgsqlDataSource dataSource)
+{
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public async Task<IReadOnlyList<Snapshot>> HistoryAsync(Guid experimentId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT snapshot_date, computed_at, metrics::text FROM analysis.snapshots WHERE experiment_id = @id ORDER BY snapshot_date");
+        command.Parameters.AddWithValue("id", experimentId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var snapshots = new List<Snapshot>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            snapshots.Add(new Snapshot(reader.GetFieldValue<DateOnly>(0), reader.GetFieldValue<DateTimeOffset>(1),
+                JsonSerializer.Deserialize<List<SnapshotMetric>>(reader.GetString(2), Json) ?? []));
+        }
+        return snapshots;
+    }
+
+    /// <summary>Stores the analysis as the snapshot of its day (UTC), replacing an earlier one of the same day.</summary>
+    public async Task SaveAsync(string projectId, Guid experimentId, AnalyzeResponse response, CancellationToken cancellationToken)
+    {
+        var computedAt = response.ComputedAt.ToDateTimeOffset();
+        var metrics = response.Metrics.Select(m => new SnapshotMetric(m.Key,
+            m.Comparisons.Select(c => new SnapshotComparison(c.Variant, c.ControlMean, c.Mean, c.AbsoluteLift, c.RelativeLift,
+                c.HasPValue ? c.PValue : null, Bound(c.CiAbsolute?.Lower), Bound(c.CiAbsolute?.Upper), Bound(c.CiRelative?.Lower),
+                Bound(c.CiRelative?.Upper), c.Significant)).ToList(),
+            m.Variants.ToDictionary(v => v.Key, v => v.Mean))).ToList();
+        await using var command = dataSource.CreateCommand("""
+            INSERT INTO analysis.snapshots (experiment_id, snapshot_date, project_id, computed_at, metrics)
+            VALUES (@id, @date, @project, @at, @metrics)
+            ON CONFLICT (experiment_id, snapshot_date) DO UPDATE SET computed_at = excluded.computed_at, metrics = excluded.metrics
+            """);
+        command.Parameters.AddWithValue("id", experimentId);
+        command.Parameters.AddWithValue("date", DateOnly.FromDateTime(computedAt.UtcDateTime));
+        command.Parameters.AddWithValue("project", projectId);
+        command.Parameters.AddWithValue("at", computedAt);
+        command.Parameters.Add(new NpgsqlParameter("metrics", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(metrics, Json) });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public static ComparisonResult FromProto(Contracts.Analysis.V1.Comparison c) => new()
+    {
+        Variant = c.Variant,
+        ControlMean = c.ControlMean,
+        Mean = c.Mean,
+        AbsoluteLift = c.AbsoluteLift,
+        RelativeLift = c.RelativeLift,
+        PValue = c.HasPValue ? c.PValue : null,
+        CiAbsolute = c.CiAbsolute is { } a ? new StatInterval(Bound(a.Lower), Bound(a.Upper)) : null,
+        CiRelative = c.CiRelative is { } r ? new StatInterval(Bound(r.Lower), Bound(r.Upper)) : null,
+        Significant = c.Significant,
+    };
+
+    private static double? Bound(double? value) => value is { } v && double.IsFinite(v) ? v : null;
+}
