@@ -1,1 +1,2 @@
+global using Experiments.Ingest.Tests.Support;
 global using Experiments.TestInfrastructure.Servers;

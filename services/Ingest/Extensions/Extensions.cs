@@ -1,7 +1,8 @@
-using System.Text.Json;
 using Experiments.ClickHouse.Hosting;
+using Experiments.Ingest.Apis;
 using Experiments.Ingest.Consumers;
 using Experiments.Ingest.Model;
+using Experiments.Ingest.Pipeline;
 using Experiments.Ingest.Storage;
 using Experiments.Messaging;
 using Experiments.Postgres;
@@ -14,15 +15,24 @@ public static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddOptions<IngestOptions>().Bind(builder.Configuration.GetSection(IngestOptions.Section));
         // SDK keys are read from the gateway's schema.
         builder.AddPostgres();
         builder.AddClickHouse();
         builder.Services.AddHostedService<EventTablesSchema>();
-        builder.AddMessaging("ingest", bus => bus.AddConsumer<EventBatchConsumer>());
+        builder.AddMessaging("ingest", bus =>
+        {
+            bus.AddConsumer<EventBatchConsumer>(typeof(EventBatchConsumerDefinition));
+            bus.AddConsumer<AssignmentBatchConsumer>(typeof(AssignmentBatchConsumerDefinition));
+        });
 
         builder.Services.AddSingleton<ApiKeyStore>();
-        builder.Services.AddSingleton<EventValidator>();
+        builder.Services.AddSingleton<EventBatchParser>();
+        builder.Services.AddSingleton<EventBatchPublisher>();
+        builder.Services.AddSingleton<EventsApi.IngestHandler>();
         builder.Services.AddSingleton<EventWriter>();
-        builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+        builder.Services.AddSingleton<InsertRetry>();
+        builder.Services.AddSingleton<BatchStore>();
+        builder.Services.AddSingleton<ErrorQueues>();
     }
 }

@@ -1,65 +1,87 @@
-using System.Text.Json;
 using Experiments.ClickHouse;
 using Experiments.Contracts.Messages;
+using Experiments.Ingest.Model;
 
 namespace Experiments.Ingest.Storage;
 
-/// <summary>Writes a batch to ClickHouse as RowBinary: exposures to <c>exposures</c>, every other event to <c>events</c>.</summary>
-public sealed class EventWriter(ClickHouseClient clickHouse)
+/// <summary>
+/// Writes many queued batches in one RowBinary insert per table: the event payloads' rows are sent as they are
+/// (no decoding), the assignments row by row. Rows carry their insert id, so writing a batch again is harmless.
+/// </summary>
+public sealed class EventWriter(ClickHouseClient clickHouse, TimeProvider time)
 {
-    private static readonly string[] ExposureColumns =
-        ["project_id", "flag_key", "variant", "user_id", "device_id", "time", "insert_id", "user_properties", "platform", "os_name", "received_at"];
+    public static readonly string[] AssignmentColumns =
+        ["project_id", "flag_key", "variant", "user_id", "device_id", "time", "insert_id", "received_at"];
 
-    private static readonly string[] EventColumns =
-        ["project_id", "event_type", "user_id", "device_id", "time", "insert_id", "event_properties", "user_properties", "platform", "os_name", "received_at"];
-
-    public async Task WriteAsync(EventBatchReceived batch, CancellationToken cancellationToken)
+    public async Task WriteEventsAsync(IReadOnlyList<(PayloadSection Exposures, PayloadSection Events)> payloads, CancellationToken cancellationToken)
     {
-        var exposures = batch.Events.Where(e => e.EventType == TrackedEvent.ExposureEventType).ToList();
-        var others = batch.Events.Where(e => e.EventType != TrackedEvent.ExposureEventType).ToList();
-
-        if (exposures.Count > 0)
+        if (payloads.Any(p => p.Exposures.Rows > 0))
         {
-            await clickHouse.InsertAsync("exposures", ExposureColumns, exposures, (w, e) =>
+            await clickHouse.InsertAsync("exposures", EventPayload.ExposureColumns, async (writer, ct) =>
             {
-                var (flagKey, variant) = ExposureOf(e);
-                w.WriteString(batch.ProjectId);
-                w.WriteString(flagKey);
-                w.WriteString(variant);
-                w.WriteString(e.UserId);
-                w.WriteString(e.DeviceId);
-                w.WriteDateTime(e.Time);
-                w.WriteString(e.InsertId);
-                w.WriteString(e.UserPropertiesJson ?? "");
-                w.WriteString(e.Platform ?? "");
-                w.WriteString(e.OsName ?? "");
-                w.WriteDateTime(batch.ReceivedAt);
+                foreach (var (exposures, _) in payloads)
+                {
+                    await writer.WriteRowsAsync(exposures.RowBinary, exposures.Rows, ct);
+                }
             }, cancellationToken);
         }
-        if (others.Count > 0)
+        if (payloads.Any(p => p.Events.Rows > 0))
         {
-            await clickHouse.InsertAsync("events", EventColumns, others, (w, e) =>
+            await clickHouse.InsertAsync("events", EventPayload.EventColumns, async (writer, ct) =>
             {
-                w.WriteString(batch.ProjectId);
-                w.WriteString(e.EventType);
-                w.WriteString(e.UserId);
-                w.WriteString(e.DeviceId);
-                w.WriteDateTime(e.Time);
-                w.WriteString(e.InsertId);
-                w.WriteString(e.EventPropertiesJson ?? "");
-                w.WriteString(e.UserPropertiesJson ?? "");
-                w.WriteString(e.Platform ?? "");
-                w.WriteString(e.OsName ?? "");
-                w.WriteDateTime(batch.ReceivedAt);
+                foreach (var (_, events) in payloads)
+                {
+                    await writer.WriteRowsAsync(events.RowBinary, events.Rows, ct);
+                }
             }, cancellationToken);
         }
     }
 
-    /// <summary>Amplitude's exposure convention: <c>event_properties.flag_key</c> and <c>event_properties.variant</c> (validated at the API).</summary>
-    private static (string FlagKey, string Variant) ExposureOf(TrackedEvent e)
+    public async Task WriteAssignmentsAsync(IReadOnlyList<AssignmentBatchRecorded> batches, CancellationToken cancellationToken)
     {
-        using var properties = JsonDocument.Parse(e.EventPropertiesJson ?? "{}");
-        var root = properties.RootElement;
-        return (root.GetProperty("flag_key").GetString() ?? "", root.GetProperty("variant").GetString() ?? "");
+        var receivedAt = time.GetUtcNow();
+        var rows = batches.SelectMany(b => b.Assignments.Select(a => (b.ProjectId, Assignment: a))).ToList();
+        if (rows.Count == 0)
+        {
+            return;
+        }
+        await clickHouse.InsertAsync("assignments", AssignmentColumns, rows, (w, row) =>
+        {
+            var a = row.Assignment;
+            w.WriteString(row.ProjectId);
+            w.WriteString(a.FlagKey);
+            w.WriteString(a.Variant);
+            w.WriteString(a.UserId ?? "");
+            w.WriteString(a.DeviceId ?? "");
+            w.WriteDateTime(a.Time);
+            w.WriteString(a.InsertId);
+            w.WriteDateTime(receivedAt);
+        }, cancellationToken);
+    }
+
+    /// <summary>Why ClickHouse could never take this batch, or null when it can.</summary>
+    public static string? Refusal(AssignmentBatchRecorded batch)
+    {
+        if (string.IsNullOrEmpty(batch.ProjectId))
+        {
+            return "'ProjectId' is empty.";
+        }
+        if (batch.Assignments is null)
+        {
+            return "'Assignments' is missing.";
+        }
+        for (var i = 0; i < batch.Assignments.Count; i++)
+        {
+            var a = batch.Assignments[i];
+            if (a is null || string.IsNullOrEmpty(a.FlagKey) || a.Variant is null || string.IsNullOrEmpty(a.InsertId))
+            {
+                return $"Assignments[{i}] lacks its flag key, variant or insert id.";
+            }
+            if (a.Time < DateTimeOffset.UnixEpoch || a.Time.ToUnixTimeSeconds() > uint.MaxValue)
+            {
+                return $"Assignments[{i}].Time {a.Time:O} is outside ClickHouse's DateTime range.";
+            }
+        }
+        return null;
     }
 }

@@ -73,7 +73,8 @@ public static class LocalServers
         return result;
     }
 
-    private static async Task<string> RunScriptAsync(string command)
+    /// <summary>Runs <c>servers.sh</c>; <paramref name="environment"/> sets (a null value removes) variables of its process.</summary>
+    internal static async Task<string> RunScriptAsync(string command, IReadOnlyDictionary<string, string?>? environment = null, params string[] servers)
     {
         var startInfo = new ProcessStartInfo("bash")
         {
@@ -84,6 +85,21 @@ public static class LocalServers
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        foreach (var server in servers)
+        {
+            startInfo.ArgumentList.Add(server);
+        }
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                startInfo.Environment.Remove(name);
+            }
+            else
+            {
+                startInfo.Environment[name] = value;
+            }
+        }
         using var process = Process.Start(startInfo)
             ?? throw new InvalidOperationException("Could not start bash.");
         process.StandardInput.Close();

@@ -209,6 +209,18 @@ public sealed class RowBinaryWriter : IDisposable
         _position -= 10 - count;
     }
 
+    /// <summary>
+    /// Whole rows encoded as RowBinary elsewhere (carried in a message, for example), in the insert's column
+    /// order: what is buffered is sent first, then these bytes as they are, without a copy.
+    /// </summary>
+    public async ValueTask WriteRowsAsync(ReadOnlyMemory<byte> rowBinary, long rowCount, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rowCount);
+        await FlushAsync(cancellationToken).ConfigureAwait(false);
+        await _stream.WriteAsync(rowBinary, cancellationToken).ConfigureAwait(false);
+        RowCount += rowCount;
+    }
+
     /// <summary>Ends a row; sends the buffer when it holds enough (completes synchronously otherwise).</summary>
     public ValueTask EndRowAsync(CancellationToken cancellationToken = default)
     {

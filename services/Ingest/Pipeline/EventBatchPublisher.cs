@@ -1,0 +1,56 @@
+using Experiments.Contracts.Messages;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace Experiments.Ingest.Pipeline;
+
+public enum PublishOutcome
+{
+    /// <summary>The broker confirmed the message: it is durably queued.</summary>
+    Confirmed,
+
+    /// <summary>Too many batches are waiting for confirms: the client should come back later (429).</summary>
+    Saturated,
+
+    /// <summary>The broker did not confirm in time or could not be reached (503); nothing is known to be stored.</summary>
+    Unavailable,
+}
+
+/// <summary>
+/// Sends accepted batches straight to the durable <see cref="IngestQueues.Events"/> queue (declared by the send, so
+/// a batch is kept even before a consumer ever started) and waits for the broker's publisher confirm. Bounds the
+/// batches in flight, which is what "saturated" means for the API.
+/// </summary>
+public sealed class EventBatchPublisher(IBus bus, IOptions<IngestOptions> options, ILogger<EventBatchPublisher> logger)
+{
+    private static readonly Uri Queue = new($"queue:{IngestQueues.Events}");
+    private int _inFlight;
+
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    public async Task<PublishOutcome> SendAsync(EventBatchReceived batch, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Increment(ref _inFlight) > options.Value.MaxInFlightBatches)
+        {
+            Interlocked.Decrement(ref _inFlight);
+            return PublishOutcome.Saturated;
+        }
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(options.Value.PublishTimeout);
+            var endpoint = await bus.GetSendEndpoint(Queue);
+            await endpoint.Send(batch, timeout.Token);
+            return PublishOutcome.Confirmed;
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning(ex, "Batch {BatchId} of {Count} events was not confirmed by the broker", batch.BatchId, batch.EventCount);
+            return PublishOutcome.Unavailable;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+}

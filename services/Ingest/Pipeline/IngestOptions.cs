@@ -1,0 +1,36 @@
+namespace Experiments.Ingest.Pipeline;
+
+/// <summary>The pipeline's knobs (configuration section <c>Ingest</c>); the defaults are what the benchmarks ran with.</summary>
+public sealed class IngestOptions
+{
+    public const string Section = "Ingest";
+
+    /// <summary>Batches waiting for the broker's confirm at once; beyond it the API answers 429 with Retry-After.</summary>
+    public int MaxInFlightBatches { get; set; } = 256;
+
+    /// <summary>How long a request waits for the broker's confirm before answering 503 with Retry-After.</summary>
+    public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Messages the consumer gathers into one ClickHouse insert per table.</summary>
+    public int MessagesPerInsert { get; set; } = 100;
+
+    /// <summary>How long the consumer waits to fill an insert before writing what it has.</summary>
+    public TimeSpan InsertTimeLimit { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Inserts running at once per consumer process.</summary>
+    public int ConcurrentInserts { get; set; } = 2;
+
+    /// <summary>The longest pause between two attempts while ClickHouse is away.</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>The ingest service's queues; each has an <c>_error</c> queue beside it for parked messages.</summary>
+public static class IngestQueues
+{
+    public const string Events = "ingest-events";
+    public const string Assignments = "ingest-assignments";
+
+    public static readonly string[] All = [Events, Assignments];
+
+    public static string ErrorQueue(string queue) => queue + "_error";
+}
