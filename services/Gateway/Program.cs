@@ -15,5 +15,6 @@ app.UseAuthorization();
 app.MapOpenApi();
 app.MapExperimentsApi();
 app.MapAnalysisApi();
+app.MapTargetingApi();
 
 app.Run();

@@ -156,7 +156,7 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource, TimeProvider ti
         return ChangeResult<Experiment>.Ok(after);
     }
 
-    private static async Task<Experiment?> ReadAsync(
+    internal static async Task<Experiment?> ReadAsync(
         NpgsqlConnection connection, NpgsqlTransaction? transaction, string projectId, Guid id, CancellationToken cancellationToken, bool forUpdate = false)
     {
         Experiment? experiment;
@@ -208,17 +208,19 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource, TimeProvider ti
         reader.IsDBNull(11) ? null : reader.GetFieldValue<DateTimeOffset>(11),
         reader.IsDBNull(12) ? null : reader.GetFieldValue<DateTimeOffset>(12));
 
-    private static async Task AuditAsync(
+    /// <summary>One audit row, in the caller's transaction (entity type "experiment" unless named).</summary>
+    internal static async Task AuditAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, string projectId, string actor, string action, Guid id,
-        Experiment? before, Experiment after, CancellationToken cancellationToken)
+        object? before, object after, CancellationToken cancellationToken, string entityType = "experiment")
     {
         await using var command = new NpgsqlCommand("""
             INSERT INTO gateway.audit_log (project_id, actor, action, entity_type, entity_id, before, after)
-            VALUES (@project, @actor, @action, 'experiment', @id, @before, @after)
+            VALUES (@project, @actor, @action, @entity_type, @id, @before, @after)
             """, connection, transaction);
         command.Parameters.AddWithValue("project", projectId);
         command.Parameters.AddWithValue("actor", actor);
         command.Parameters.AddWithValue("action", action);
+        command.Parameters.AddWithValue("entity_type", entityType);
         command.Parameters.AddWithValue("id", id.ToString());
         command.Parameters.Add(new NpgsqlParameter("before", NpgsqlDbType.Jsonb) { Value = before is null ? DBNull.Value : JsonSerializer.Serialize(before) });
         command.Parameters.Add(new NpgsqlParameter("after", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(after) });

@@ -8,6 +8,7 @@ public enum ChangeFailure
     WrongStatus,
     DuplicateKey,
     TooFewVariants,
+    UnknownVariant,
 }
 
 public sealed record ChangeResult<T>(T? Value, ChangeFailure Failure, string? Detail = null)

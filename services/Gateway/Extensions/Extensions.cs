@@ -25,6 +25,7 @@ public static class Extensions
 
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<ExperimentStore>();
+        builder.Services.AddSingleton<TargetingStore>();
 
         builder.Services.AddAuthentication(AdminKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, AdminKeyAuthenticationHandler>(AdminKeyAuthenticationHandler.SchemeName, null);
