@@ -1,0 +1,51 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Experiments.Gateway.Console.Models;
+
+/// <summary>An experiment as the admin API returns it; fields the console does not know yet are kept in <see cref="Extra"/>.</summary>
+public sealed class ExperimentView
+{
+    public Guid Id { get; init; }
+    public string ProjectId { get; init; } = "";
+    public string Key { get; init; } = "";
+    public string Name { get; init; } = "";
+    public string Hypothesis { get; init; } = "";
+    public string Status { get; init; } = "";
+    public bool BanditEnabled { get; init; }
+    public PrimaryMetricView? PrimaryMetric { get; init; }
+    public List<VariantView> Variants { get; init; } = [];
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset? StoppedAt { get; init; }
+    public string? Winner { get; init; }
+
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; init; }
+
+    public double TotalWeight => Variants.Sum(v => v.TrafficWeight);
+}
+
+public sealed record PrimaryMetricView(string EventType);
+
+public sealed class VariantView
+{
+    public Guid Id { get; init; }
+    public string Key { get; init; } = "";
+    public string Name { get; init; } = "";
+    public double TrafficWeight { get; init; }
+
+    /// <summary>Thompson-sampling posterior Beta(alpha, beta), when the API gives it (bandit experiments).</summary>
+    public double? Alpha { get; init; }
+    public double? Beta { get; init; }
+
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; init; }
+}
+
+public sealed record CreateExperimentBody(
+    string Name, string Hypothesis, bool BanditEnabled, string ProjectId, PrimaryMetricView? PrimaryMetric);
+
+public sealed record AddVariantBody(string Name, double? TrafficWeight);
+
+public sealed record AnalyzeBody(double? ConfidenceLevel, string? Test, string? Control);
