@@ -38,7 +38,7 @@ public sealed class NotificationContent(string consoleBaseUrl)
             NotificationEventTypes.Ended => (":checkered_flag:", "ended", Fields(("Ended", Time(p, "ended_at")))),
             NotificationEventTypes.SrmDetected => (":warning:", "has a sample ratio mismatch: results can't be trusted",
                 Fields(("p-value", Number(p, "p_value", "G3")), ("Chi-square", Number(p, "chi_square", "F2")),
-                    ("Observed", Pairs(p["observed_counts"], "N0")), ("Expected weights", Pairs(p["expected_weights"], "P0")))),
+                    ("Observed", Pairs(p["observed_counts"], "N0")), ("Expected weights", Pairs(p["expected_weights"], "0.#%")))),
             NotificationEventTypes.LongRunning => (":alarm_clock:", "is past its planned end",
                 Fields(("Planned end", Time(p, "planned_end_at")), ("Started", Time(p, "started_at")))),
             NotificationEventTypes.StatSigReached => (":tada:", $"reached significance on {Text(p, "metric")}",
@@ -46,7 +46,7 @@ public sealed class NotificationContent(string consoleBaseUrl)
                     ("p-value", Number(p, "p_value", "G3")),
                     ($"{Number(p, "confidence_level", "0.#%")} interval", $"[{Number(p, "interval_lower", "+0.0#%;-0.0#%")}, {Number(p, "interval_upper", "+0.0#%;-0.0#%")}]"))),
             NotificationEventTypes.BanditWeightsUpdated => (":slot_machine:", "changed its bandit allocation",
-                Fields(("Weights", Pairs(p["weights"], "P1")))),
+                Fields(("Weights", Pairs(p["weights"], "0.#%")))),
             NotificationEventTypes.Test => (":white_check_mark:", "test notification: this subscription works", Fields()),
             _ => (":information_source:", e.Type, Fields()),
         };
