@@ -83,9 +83,8 @@ public sealed class ExperimentAnalysis(AnalysisQueries queries, AnalysisConfigRe
                 ?? throw new AnalysisNotPossibleException($"segment: '{segment}' is neither a built-in segment ({string.Join(", ", Segments.BuiltIn)}) nor a saved segment of the project.");
             filters.AddRange(custom.Filters);
         }
-        var testers = segment is Segments.Testers or Segments.ExcludeTesters or Segments.ExcludeTestersAndVariantJumpers
-            ? await config.TestersAsync(experiment.Id, cancellationToken)
-            : [];
+        // Testers are the experiment's tester groups (user ids and device ids), matched against each user's unit.
+        IReadOnlyList<string> testers = experiment.Testers.SelectMany(t => (t.UserIds ?? []).Concat(t.DeviceIds ?? [])).Distinct().ToList();
         var scope = new AnalysisScope(experiment.ProjectId, experiment.Key, from, to, segment, testers, filters, options.GroupBy);
         var cupedWindow = cuped ? TimeSpan.FromDays(cupedWindowDays) : (TimeSpan?)null;
         var metricQueries = metrics.Select(m => new MetricQuery(m, cupedWindow)).ToList();

@@ -14,8 +14,7 @@ public static class Segments
     public const string MobileWeb = "mobile_web";
     public const string DesktopWeb = "desktop_web";
 
-    public static readonly IReadOnlyList<string> BuiltIn =
-        [AllExposed, Testers, ExcludeTesters, ExcludeVariantJumpers, ExcludeTestersAndVariantJumpers, NewUsers, MobileWeb, DesktopWeb];
+    public static IReadOnlyList<string> BuiltIn => BuiltInSegments.All;
 }
 
 /// <summary>

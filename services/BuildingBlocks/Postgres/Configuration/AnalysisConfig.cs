@@ -64,3 +64,13 @@ public sealed record PropertyFilter(string Property, string Operator, IReadOnlyL
 
 /// <summary>A saved custom segment of the analysis filter card (gateway.analysis_segments).</summary>
 public sealed record SavedSegment(string Key, string Name, IReadOnlyList<PropertyFilter> Filters);
+
+/// <summary>The built-in segments of the analysis filter card (a saved segment can't take these keys).</summary>
+public static class BuiltInSegments
+{
+    public static readonly IReadOnlyList<string> All =
+    [
+        "all_exposed", "testers", "exclude_testers", "exclude_variant_jumpers", "exclude_testers_and_variant_jumpers",
+        "new_users", "mobile_web", "desktop_web",
+    ];
+}

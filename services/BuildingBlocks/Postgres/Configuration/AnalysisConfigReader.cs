@@ -57,30 +57,6 @@ public sealed class AnalysisConfigReader(NpgsqlDataSource dataSource)
             : null;
     }
 
-    /// <summary>
-    /// The experiment's testers (user or device ids) from the assignment configuration's <c>gateway.testers</c>
-    /// (experiment_id, user_id); none while that table does not exist.
-    /// </summary>
-    public async Task<IReadOnlyList<string>> TestersAsync(Guid experimentId, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await using var command = dataSource.CreateCommand("SELECT user_id FROM gateway.testers WHERE experiment_id = @id");
-            command.Parameters.AddWithValue("id", experimentId);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            var testers = new List<string>();
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                testers.Add(reader.GetString(0));
-            }
-            return testers;
-        }
-        catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.UndefinedColumn)
-        {
-            return [];
-        }
-    }
-
     public static IReadOnlyList<PropertyFilter> ParseFilters(string json)
         => JsonSerializer.Deserialize<List<PropertyFilter>>(json, Json) ?? [];
 
