@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Experiments.Contracts.Messages;
 using Experiments.Notifications.Events;
 
 namespace Experiments.Notifications.Deliveries;

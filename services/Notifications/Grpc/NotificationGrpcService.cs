@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Experiments.Contracts.Notifications.V1;
 using Experiments.Notifications.Deliveries;
+using Experiments.Contracts.Messages;
 using Experiments.Notifications.Events;
 using Grpc.Core;
 
