@@ -41,5 +41,10 @@ public static class Extensions
         // Analysis over gRPC at services:analysis:grpc:0 (Aspire's service-discovery convention).
         builder.Services.AddSingleton(sp => GrpcHttpChannel.ForService(sp.GetRequiredService<IConfiguration>(), "analysis"));
         builder.Services.AddSingleton(sp => new AnalysisService.AnalysisServiceClient(sp.GetRequiredService<GrpcHttpChannel>()));
+
+        // Subscriptions (stored here); deliveries, test sends and replays from notifications over gRPC at services:notifications:grpc:0.
+        builder.Services.AddSingleton<SubscriptionStore>();
+        builder.Services.AddSingleton(sp => new Experiments.Contracts.Notifications.V1.NotificationService.NotificationServiceClient(GrpcHttpChannel.ForAddress(
+            sp.GetRequiredService<IConfiguration>()["services:notifications:grpc:0"] ?? "http://127.0.0.1:6084")));
     }
 }
