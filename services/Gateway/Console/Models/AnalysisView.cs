@@ -28,13 +28,30 @@ public sealed class AnalysisView(JsonObject json)
         {
             if (Json["metrics"] is JsonArray { Count: > 0 } metrics)
             {
-                return metrics.OfType<JsonObject>().Select(m => MetricView.From(m, Str(m, "name") ?? Str(m, "event_type") ?? Str(m, "key") ?? "metric", this)).ToList();
+                return metrics.OfType<JsonObject>().Select(m => MetricView.From(m, this)).ToList();
             }
-            return [MetricView.From(Json, MetricEventType is { Length: > 0 } e ? e : "primary metric", this)];
+            return [MetricView.From(Json, this)];
         }
     }
 
     public JsonObject? DataQuality => Json["data_quality"] as JsonObject;
+    public JsonObject? Summary => Json["summary"] as JsonObject;
+    public JsonObject? Charts => Json["charts"] as JsonObject;
+
+    /// <summary>
+    /// A chart's series (<c>charts.NAME</c> or <c>diagnostics.NAME</c>: <c>[{variant, metric, points: [{date, value}]}]</c>),
+    /// for one metric when given (series without a metric belong to every metric). Empty when the API has none.
+    /// </summary>
+    public IReadOnlyList<SeriesView> Series(string section, string name, MetricView? metric = null)
+        => (Json[section]?[name] as JsonArray ?? [])
+            .OfType<JsonObject>()
+            .Select(s => new SeriesView(Str(s, "variant") ?? "", Str(s, "metric") ?? "",
+                (s["points"] as JsonArray ?? []).OfType<JsonObject>()
+                    .Where(p => Str(p, "date") is not null && Num(p, "value") is not null)
+                    .Select(p => new SeriesPointView(Str(p, "date")!, Num(p, "value")!.Value)).ToList()))
+            .Where(s => metric is null || s.Metric.Length == 0 || s.Metric == metric.Key || s.Metric == metric.Name)
+            .Where(s => s.Points.Count > 0)
+            .ToList();
     public JsonObject? Diagnostics => Json["diagnostics"] as JsonObject;
     public JsonObject? Filters => Json["filters"] as JsonObject;
 
@@ -48,33 +65,45 @@ public sealed class AnalysisView(JsonObject json)
 
     internal static bool Bool(JsonNode? node, string name) => node?[name] is JsonValue v && v.TryGetValue<bool>(out var b) && b;
 
-    internal static double[]? Pair(JsonNode? node, string name)
-        => node?[name] is JsonArray { Count: 2 } a && a[0] is JsonValue lo && a[1] is JsonValue hi && AsDouble(lo) is { } l && AsDouble(hi) is { } h ? [l, h] : null;
+    /// <summary>An interval as <c>[lower, upper]</c> or <c>{lower, upper}</c>.</summary>
+    internal static double[]? Pair(JsonNode? node, string name) => node?[name] switch
+    {
+        JsonArray { Count: 2 } a when a[0] is JsonValue lo && a[1] is JsonValue hi && AsDouble(lo) is { } l && AsDouble(hi) is { } h => [l, h],
+        JsonObject o when Num(o, "lower") is { } l && Num(o, "upper") is { } h => [l, h],
+        _ => null,
+    };
 }
 
 public sealed record SrmView(double ChiSquare, double PValue, bool Detected);
 
-public sealed record VariantRow(string Key, string Name, long Exposures, long Conversions, double? Rate, double? Mean, double? ExpectedWeight);
+public sealed record VariantRow(string Key, string Name, long Exposures, long Conversions, double? Rate, double? Mean, double? ExpectedWeight, double[]? Ci);
 
 public sealed record ComparisonRow(
     string Variant, double? ControlMean, double? Mean, double? AbsoluteLift, double? RelativeLift, double? PValue,
     double[]? CiAbsolute, double[]? CiRelative, bool Significant, double? MsprtLogLr, string? GateReason, IReadOnlyList<string> Badges);
 
-/// <summary>A time series point: a day (or time) and a value per variant.</summary>
-public sealed record SeriesPoint(string At, string Variant, double Value);
+public sealed record SeriesPointView(string Date, double Value);
+
+public sealed record SeriesView(string Variant, string Metric, IReadOnlyList<SeriesPointView> Points);
 
 public sealed record MetricView(
-    string Name, string Kind, IReadOnlyList<VariantRow> Variants, IReadOnlyList<ComparisonRow> Comparisons,
-    IReadOnlyDictionary<string, IReadOnlyList<SeriesPoint>> Series)
+    string Key, string Name, string Role, string Kind, string? Direction, double? Goal, IReadOnlyList<VariantRow> Variants, IReadOnlyList<ComparisonRow> Comparisons)
 {
-    internal static MetricView From(JsonObject m, string name, AnalysisView analysis)
+    public bool IsRate => Kind is "unique conversions" or "unique_conversions" or "binary" or "";
+
+    internal static MetricView From(JsonObject m, AnalysisView analysis)
     {
+        var topLevel = ReferenceEquals(m, analysis.Json);
+        var key = topLevel ? analysis.MetricEventType : AnalysisView.Str(m, "key") ?? "";
+        var name = (topLevel ? null : AnalysisView.Str(m, "name")) is { Length: > 0 } n ? n
+            : AnalysisView.Str(m, "event_type") is { Length: > 0 } e ? e
+            : key is { Length: > 0 } ? key : "primary metric";
         var variants = (m["variants"] as JsonArray ?? analysis.Json["variants"] as JsonArray ?? [])
             .OfType<JsonObject>()
             .Select(v => new VariantRow(
                 AnalysisView.Str(v, "key") ?? "", AnalysisView.Str(v, "name") ?? AnalysisView.Str(v, "key") ?? "",
                 (long)(AnalysisView.Num(v, "exposures") ?? 0), (long)(AnalysisView.Num(v, "conversions") ?? 0),
-                AnalysisView.Num(v, "rate"), AnalysisView.Num(v, "mean"), AnalysisView.Num(v, "expected_weight")))
+                AnalysisView.Num(v, "rate"), AnalysisView.Num(v, "mean"), AnalysisView.Num(v, "expected_weight"), AnalysisView.Pair(v, "ci")))
             .ToList();
         var comparisons = (m["comparisons"] as JsonArray ?? [])
             .OfType<JsonObject>()
@@ -85,18 +114,8 @@ public sealed record MetricView(
                 AnalysisView.Num(c, "msprt_log_lr"), AnalysisView.Str(c, "gate_reason"),
                 (c["badges"] as JsonArray ?? []).Select(BadgeText).Where(b => b.Length > 0).ToList()))
             .ToList();
-        var series = new Dictionary<string, IReadOnlyList<SeriesPoint>>();
-        if (m["series"] is JsonObject all)
-        {
-            foreach (var (seriesName, points) in all)
-            {
-                if (ReadSeries(points) is { Count: > 0 } read)
-                {
-                    series[seriesName] = read;
-                }
-            }
-        }
-        return new MetricView(name, AnalysisView.Str(m, "kind") ?? AnalysisView.Str(m, "type") ?? "unique conversions", variants, comparisons, series);
+        return new MetricView(key, name, topLevel ? "primary" : AnalysisView.Str(m, "role") ?? "", topLevel ? "unique_conversions" : AnalysisView.Str(m, "kind") ?? "",
+            AnalysisView.Str(m, "direction"), AnalysisView.Num(m, "goal"), variants, comparisons);
     }
 
     private static string BadgeText(JsonNode? badge)
@@ -106,13 +125,4 @@ public sealed record MetricView(
             JsonObject o => AnalysisView.Str(o, "label") ?? AnalysisView.Str(o, "name") ?? "",
             _ => "",
         };
-
-    /// <summary>Points as <c>[{date|day|at|time, variant, value}]</c>.</summary>
-    internal static List<SeriesPoint>? ReadSeries(JsonNode? node)
-        => (node as JsonArray)?.OfType<JsonObject>()
-            .Select(p => (At: AnalysisView.Str(p, "date") ?? AnalysisView.Str(p, "day") ?? AnalysisView.Str(p, "at") ?? AnalysisView.Str(p, "time"),
-                Variant: AnalysisView.Str(p, "variant") ?? "", Value: AnalysisView.Num(p, "value")))
-            .Where(p => p.At is not null && p.Value is not null)
-            .Select(p => new SeriesPoint(p.At!, p.Variant, p.Value!.Value))
-            .ToList();
 }

@@ -48,4 +48,8 @@ public sealed record CreateExperimentBody(
 
 public sealed record AddVariantBody(string Name, double? TrafficWeight);
 
-public sealed record AnalyzeBody(double? ConfidenceLevel, string? Test, string? Control);
+public sealed record AnalyzeBody(
+    double? ConfidenceLevel, string? Test, string? Control,
+    DateTimeOffset? From = null, DateTimeOffset? To = null, string? Segment = null, IReadOnlyList<PropertyFilterBody>? Filters = null, string? GroupBy = null);
+
+public sealed record PropertyFilterBody(string Property, string Operator, IReadOnlyList<string> Values);

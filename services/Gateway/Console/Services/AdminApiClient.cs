@@ -16,6 +16,7 @@ public sealed class AdminApiClient(HttpClient http, ConsoleSession session)
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DictionaryKeyPolicy = null,
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
     };
 
     private const string Experiments = "/v1/admin/experiments";
@@ -45,6 +46,26 @@ public sealed class AdminApiClient(HttpClient http, ConsoleSession session)
     public Task<ApiResult<JsonObject>> AnalyzeAsync(Guid id, AnalyzeBody body, CancellationToken ct)
         => SendAsync<JsonObject>(HttpMethod.Post, $"{Experiments}/{id}/analyze", body, null, ct);
 
+    private const string Subscriptions = "/v1/admin/subscriptions";
+
+    public Task<ApiResult<List<SubscriptionItem>>> ListSubscriptionsAsync(CancellationToken ct)
+        => SendAsync<List<SubscriptionItem>>(HttpMethod.Get, $"{Subscriptions}?project_id={Uri.EscapeDataString(session.ProjectId)}", null, null, ct);
+
+    public Task<ApiResult<SubscriptionItem>> CreateSubscriptionAsync(CreateSubscriptionBody body, CancellationToken ct)
+        => SendAsync<SubscriptionItem>(HttpMethod.Post, Subscriptions, body, null, ct);
+
+    public Task<ApiResult<JsonNode>> DeleteSubscriptionAsync(Guid id, CancellationToken ct)
+        => SendAsync<JsonNode>(HttpMethod.Delete, $"{Subscriptions}/{id}", null, null, ct);
+
+    public Task<ApiResult<DeliveryItem>> SendTestAsync(Guid id, CancellationToken ct)
+        => SendAsync<DeliveryItem>(HttpMethod.Post, $"{Subscriptions}/{id}/test", null, null, ct);
+
+    public Task<ApiResult<List<DeliveryItem>>> ListDeliveriesAsync(Guid? subscription, CancellationToken ct)
+        => SendAsync<List<DeliveryItem>>(HttpMethod.Get, subscription is { } id ? $"{Subscriptions}/{id}/deliveries?limit=100" : $"{Subscriptions}/deliveries?limit=100", null, null, ct);
+
+    public Task<ApiResult<DeliveryItem>> ReplayDeliveryAsync(Guid deliveryId, CancellationToken ct)
+        => SendAsync<DeliveryItem>(HttpMethod.Post, $"{Subscriptions}/deliveries/{deliveryId}/replay", null, null, ct);
+
     /// <summary>Any GET of the admin API as JSON (for routes the console renders generically).</summary>
     public Task<ApiResult<JsonNode>> GetJsonAsync(string path, CancellationToken ct)
         => SendAsync<JsonNode>(HttpMethod.Get, path, null, null, ct);
@@ -73,7 +94,7 @@ public sealed class AdminApiClient(HttpClient http, ConsoleSession session)
             var text = await response.Content.ReadAsStringAsync(ct);
             if (response.IsSuccessStatusCode)
             {
-                return new ApiResult<T>(JsonSerializer.Deserialize<T>(text, Json), null);
+                return new ApiResult<T>(text.Length == 0 ? default : JsonSerializer.Deserialize<T>(text, Json), null);
             }
             return new ApiResult<T>(default, ReadProblem((int)response.StatusCode, text));
         }
