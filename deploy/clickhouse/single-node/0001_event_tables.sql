@@ -1,8 +1,15 @@
--- The event tables, owned by the ingest service. Written for ClickHouse 18.16 and later.
--- Every row carries project_id and insert_id; ReplacingMergeTree folds rows that share the sorting key
--- (which ends with insert_id) when parts merge, and analysis queries group by insert_id or count
--- distinct users, so a redelivered or resent event never counts twice.
--- Partitioned by month of the event time; sorted for per-project, per-experiment scans.
+-- The event tables of one ClickHouse server, owned by the ingest service, which applies this file at start
+-- (embedded from deploy/clickhouse/single-node/; every statement idempotent). Written for ClickHouse 18.16 and later.
+-- Deployments that outgrow one node: deploy/clickhouse/cluster/ (the same tables, replicated and sharded).
+--
+-- Every row carries project_id and insert_id. ReplacingMergeTree folds rows that share the sorting key (which ends
+-- with insert_id; a resent event has the same user, flag or type, so the same key) when parts merge, keeping the
+-- newest received_at. Merges happen when ClickHouse decides, so queries never rely on them. The rule every
+-- analysis query follows (docs/ingest.md, "Deduplication"):
+--   * count users with uniqExact(unit) or GROUP BY unit, where unit = if(user_id != '', user_id, device_id);
+--   * count events with uniqExact(insert_id), GROUP BY insert_id, or FROM table FINAL;
+--   * per-unit aggregates must be the same over duplicates (min, max, argMin, any), never sum() or count() of raw rows.
+-- Partitioned by month of the event time; sorted for per-project, per-flag (experiment) and per-event-type scans.
 
 CREATE TABLE IF NOT EXISTS exposures
 (
