@@ -11,8 +11,11 @@ public static class ConsoleExtensions
 {
     public const string BasePath = "/console";
 
-    public static void AddAdminConsole(this IHostApplicationBuilder builder)
+    public static void AddAdminConsole(this WebApplicationBuilder builder)
     {
+        // The launcher runs the gateway from its build output in every environment: serve wwwroot through the static web
+        // assets manifest (as Development does by default), so styles, scripts and the vendored Chart.js are always there.
+        builder.WebHost.UseStaticWebAssets();
         builder.Services.AddRazorComponents();
         builder.Services.AddAntiforgery();
         builder.Services.AddHttpContextAccessor();
