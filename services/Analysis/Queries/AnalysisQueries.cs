@@ -39,13 +39,15 @@ public sealed class AnalysisQueries(ClickHouseClient clickHouse)
                 , min(variant) != max(variant) AS jumper, min(user_id = '') AS anonymous,
                   unit IN (SELECT {Unit} FROM assignments WHERE project_id = {scope.ProjectId} AND flag_key = {scope.FlagKey}) AS assigned
                 """)
-            : ClickHouseSql.Raw("");
+            : ClickHouseSql.Raw(", 0 AS jumper");
+        // The user's variant is called arm here: an alias named like the column would turn min(variant) into a nested aggregate.
         return ClickHouseSql.Format($"""
-            SELECT {Unit} AS unit, argMin(variant, time) AS variant, min(time) AS first_exposure, {group} AS grp,
+            SELECT {Unit} AS unit, argMin(variant, time) AS arm, min(time) AS first_exposure, {group} AS grp,
                    {Included(scope)} AS included {diagnostics}
             FROM exposures
-            WHERE project_id = {scope.ProjectId} AND flag_key = {scope.FlagKey} AND time >= {scope.From} AND time <= {scope.To}
+            WHERE project_id = {scope.ProjectId} AND flag_key = {scope.FlagKey} AND time <= {scope.To}
             GROUP BY unit
+            HAVING first_exposure >= {scope.From}
             """);
     }
 
@@ -97,10 +99,10 @@ public sealed class AnalysisQueries(ClickHouseClient clickHouse)
     public async Task<IReadOnlyList<PopulationRow>> PopulationAsync(AnalysisScope scope, CancellationToken cancellationToken)
     {
         var sql = ClickHouseSql.Format($"""
-            SELECT variant, grp, toDate(first_exposure) AS day, countIf(included) AS users, count() AS all_users,
+            SELECT arm, grp, toDate(first_exposure) AS day, countIf(included) AS users, count() AS all_users,
                    countIf(jumper) AS jumpers, countIf(anonymous) AS anonymous_users, countIf(NOT assigned) AS without_assignment
             FROM ({Units(scope, withDiagnostics: true)})
-            GROUP BY variant, grp, day
+            GROUP BY arm, grp, day
             """);
         return await clickHouse.QueryAsync(sql, row => new PopulationRow(row.GetString(0), row.GetString(1), row.GetDate(2),
             row.GetInt64(3), row.GetInt64(4), row.GetInt64(5), row.GetInt64(6), row.GetInt64(7)), cancellationToken);
@@ -121,6 +123,10 @@ public sealed class AnalysisQueries(ClickHouseClient clickHouse)
         // Events folded by insert_id, each numeric property extracted once.
         var values = string.Concat(properties.Select((p, i) =>
             ClickHouseSql.Format($", any(visitParamExtractFloat(event_properties, {p})) AS v{i}").Text));
+        if (values.Length == 0)
+        {
+            values = ", 0 AS no_properties";
+        }
         var perUser = new List<string>();
         var outer = new List<string>();
         for (var k = 0; k < metrics.Count; k++)
@@ -142,15 +148,17 @@ public sealed class AnalysisQueries(ClickHouseClient clickHouse)
                       $"if(countIf({before}) > 0, sumIf({v}, {before}) / countIf({before}), 0)"),
             };
             perUser.Add($"{y} AS y{k}, {x} AS x{k}, countIf({after}) AS c{k}");
-            var users = m.Kind == Postgres.Configuration.MetricKinds.PropertyAverage ? $"countIf(c{k} > 0)" : "count()";
-            outer.Add($"{users}, countIf(y{k} != 0), sum(y{k}), sum(y{k} * y{k}), sum(x{k}), sum(x{k} * x{k}), sum(x{k} * y{k})");
+            // Averages count only users who did the event; every other kind counts every exposed user (no events: zeros).
+            var only = m.Kind == Postgres.Configuration.MetricKinds.PropertyAverage ? $"c{k} > 0" : "1";
+            outer.Add($"countIf({only}), countIf(y{k} != 0 AND {only}), sumIf(y{k}, {only}), sumIf(y{k} * y{k}, {only}), "
+                + $"sumIf(x{k}, {only}), sumIf(x{k} * x{k}, {only}), sumIf(x{k} * y{k}, {only})");
         }
 
         var sql = ClickHouseSql.Format($"""
             SELECT variant, grp, {ClickHouseSql.Raw(string.Join(",\n    ", outer))}
             FROM
             (
-                SELECT unit, any(variant) AS variant, any(grp) AS grp, {ClickHouseSql.Raw(string.Join(",\n        ", perUser))}
+                SELECT unit, any(arm) AS variant, any(grp) AS grp, {ClickHouseSql.Raw(string.Join(",\n        ", perUser))}
                 FROM
                 (
                     SELECT {Unit} AS unit, event_type, any(time) AS t {ClickHouseSql.Raw(values)}
@@ -160,7 +168,7 @@ public sealed class AnalysisQueries(ClickHouseClient clickHouse)
                 )
                 ALL INNER JOIN
                 (
-                    SELECT unit, variant, grp, first_exposure FROM ({Units(scope, withDiagnostics: false)}) WHERE included
+                    SELECT unit, arm, grp, first_exposure FROM ({Units(scope, withDiagnostics: false)}) WHERE included
                 ) USING unit
                 GROUP BY unit
             )
@@ -183,7 +191,7 @@ public sealed class AnalysisQueries(ClickHouseClient clickHouse)
     public async Task<IReadOnlyList<DailyCount>> DailyEventsAsync(AnalysisScope scope, string eventType, CancellationToken cancellationToken)
     {
         var sql = ClickHouseSql.Format($"""
-            SELECT variant, toDate(t) AS day, count() AS events
+            SELECT arm, toDate(t) AS day, count() AS events
             FROM
             (
                 SELECT {Unit} AS unit, any(time) AS t
@@ -193,10 +201,10 @@ public sealed class AnalysisQueries(ClickHouseClient clickHouse)
             )
             ALL INNER JOIN
             (
-                SELECT unit, variant, first_exposure FROM ({Units(scope, withDiagnostics: false)}) WHERE included
+                SELECT unit, arm, first_exposure FROM ({Units(scope, withDiagnostics: false)}) WHERE included
             ) USING unit
             WHERE t >= first_exposure
-            GROUP BY variant, day
+            GROUP BY arm, day
             """);
         return await clickHouse.QueryAsync(sql, row => new DailyCount(row.GetString(0), row.GetDate(1), row.GetInt64(2)), cancellationToken);
     }

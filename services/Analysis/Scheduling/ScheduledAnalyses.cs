@@ -31,7 +31,7 @@ public sealed record ScheduledPass(int Analysed, IReadOnlyList<string> Published
 /// </summary>
 public sealed class ScheduledAnalyses(
     ExperimentConfigReader experiments, AnalysisConfigReader config, ExperimentAnalysis analysis, SnapshotStore snapshots,
-    NpgsqlDataSource dataSource, IPublishEndpoint publisher, IOptions<ScheduleOptions> options, TimeProvider time, ILogger<ScheduledAnalyses> logger)
+    NpgsqlDataSource dataSource, IBus publisher, IOptions<ScheduleOptions> options, TimeProvider time, ILogger<ScheduledAnalyses> logger)
 {
     public const string SrmCause = "srm";
     public const string StatSigCause = "stat_sig";
