@@ -18,6 +18,7 @@ app.UseAntiforgery();
 app.MapOpenApi();
 app.MapExperimentsApi();
 app.MapAnalysisApi();
+app.MapMetricsApi();
 app.MapSubscriptionsApi();
 app.MapTargetingApi();
 app.MapAdminConsole();

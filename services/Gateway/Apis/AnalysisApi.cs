@@ -23,8 +23,8 @@ public static class AnalysisApi
     {
         // The body is optional: settings default to 95% confidence, the sequential test and the first variant as control.
         var request = http.ContentLength is > 0 || http.Headers.TransferEncoding.Count > 0
-            ? await http.ReadFromJsonAsync<AnalyzeExperimentRequest>(ct) ?? new AnalyzeExperimentRequest(null, null, null)
-            : new AnalyzeExperimentRequest(null, null, null);
+            ? await http.ReadFromJsonAsync<AnalyzeBody>(ct) ?? new AnalyzeBody()
+            : new AnalyzeBody();
 
         var errors = new Validation.ValidationErrors();
         if (request.ConfidenceLevel is { } level && (!double.IsFinite(level) || level <= 0.5 || level >= 1))
@@ -35,6 +35,23 @@ public static class AnalysisApi
         {
             errors.Add("test", "'test' must be 'sequential' or 'ttest'.");
         }
+        if (request.CupedWindowDays is { } days && days is < 1 or > 365)
+        {
+            errors.Add("cuped_window_days", "'cuped_window_days' must be between 1 and 365.");
+        }
+        if (request.Correction is { } correction && correction is not ("none" or "bonferroni" or "holm" or "benjamini_hochberg"))
+        {
+            errors.Add("correction", "'correction' must be none, bonferroni, holm or benjamini_hochberg.");
+        }
+        if (request.From is { } from && request.To is { } to && to < from)
+        {
+            errors.Add("to", "'to' must not be before 'from'.");
+        }
+        if (request.GroupBy is { } groupBy && (string.IsNullOrWhiteSpace(groupBy) || groupBy.Length > 200))
+        {
+            errors.Add("group_by", "'group_by' must name a user property.");
+        }
+        var filters = MetricsApi.ValidateFilters(request.Filters, errors, "filters");
         if (errors.Any)
         {
             return errors.ToProblem();
@@ -52,14 +69,32 @@ public static class AnalysisApi
 
         try
         {
-            var response = await analysis.AnalyzeAsync(new AnalyzeRequest
+            var grpcRequest = new AnalyzeRequest
             {
                 ProjectId = experiment.ProjectId,
                 ExperimentId = experiment.Id.ToString(),
                 ConfidenceLevel = request.ConfidenceLevel ?? 0,
                 Test = request.Test ?? "",
                 Control = request.Control ?? "",
-            }, deadline: DateTime.UtcNow.Add(Deadline), cancellationToken: ct);
+                CupedWindowDays = request.CupedWindowDays ?? 0,
+                Correction = request.Correction ?? "",
+                Segment = request.Segment ?? "",
+                GroupBy = request.GroupBy ?? "",
+            };
+            if (request.Cuped is { } cuped)
+            {
+                grpcRequest.Cuped = cuped;
+            }
+            if (request.From is { } rangeFrom)
+            {
+                grpcRequest.From = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(rangeFrom);
+            }
+            if (request.To is { } rangeTo)
+            {
+                grpcRequest.To = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(rangeTo);
+            }
+            grpcRequest.Filters.AddRange(filters.Select(f => new PropertyFilter { Property = f.Property, Operator = f.Operator, Values = { f.Values } }));
+            var response = await analysis.AnalyzeAsync(grpcRequest, deadline: DateTime.UtcNow.Add(Deadline), cancellationToken: ct);
             return TypedResults.Ok(AnalysisResult.From(response));
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.FailedPrecondition or StatusCode.NotFound)
@@ -88,6 +123,27 @@ public sealed record AnalysisResult(
     string? Winner,
     DateTimeOffset? ComputedAt)
 {
+    // The full analysis (issue 6), as typed messages rendered by AnalysisJson.
+    public bool Cuped { get; init; }
+
+    public int CupedWindowDays { get; init; }
+
+    public string Correction { get; init; } = "none";
+
+    public System.Text.Json.Nodes.JsonNode? Summary { get; init; }
+
+    public System.Text.Json.Nodes.JsonNode? DataQuality { get; init; }
+
+    public System.Text.Json.Nodes.JsonArray Metrics { get; init; } = [];
+
+    public System.Text.Json.Nodes.JsonNode? Charts { get; init; }
+
+    public System.Text.Json.Nodes.JsonNode? Diagnostics { get; init; }
+
+    public System.Text.Json.Nodes.JsonArray Groups { get; init; } = [];
+
+    public System.Text.Json.Nodes.JsonNode? Filters { get; init; }
+
     public sealed record VariantSummary(string Key, string Name, long Exposures, long Conversions, double Rate, double ExpectedWeight);
 
     public sealed record ComparisonResult(
@@ -107,5 +163,17 @@ public sealed record AnalysisResult(
         r.Srm is { } s ? new SrmResult(s.ChiSquare, s.PValue, s.Detected) : null,
         r.Recommendation,
         string.IsNullOrEmpty(r.Winner) ? null : r.Winner,
-        r.ComputedAt?.ToDateTimeOffset());
+        r.ComputedAt?.ToDateTimeOffset())
+    {
+        Cuped = r.Cuped,
+        CupedWindowDays = r.CupedWindowDays,
+        Correction = string.IsNullOrEmpty(r.Correction) ? "none" : r.Correction,
+        Summary = AnalysisJson.From(r.Summary),
+        DataQuality = AnalysisJson.From(r.DataQuality),
+        Metrics = new System.Text.Json.Nodes.JsonArray(r.Metrics.Select(m => AnalysisJson.From(m)).ToArray()),
+        Charts = AnalysisJson.From(r.Charts),
+        Diagnostics = AnalysisJson.From(r.Diagnostics),
+        Groups = new System.Text.Json.Nodes.JsonArray(r.Groups.Select(g => AnalysisJson.From(g)).ToArray()),
+        Filters = AnalysisJson.From(r.Filters),
+    };
 }

@@ -25,6 +25,11 @@ public static class Extensions
 
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<ExperimentStore>();
+        builder.Services.AddSingleton<AnalysisConfigReader>();
+        builder.Services.AddSingleton<AnalysisConfigStore>();
+        builder.Services.Configure<Scheduling.SchedulerOptions>(builder.Configuration.GetSection("Scheduler"));
+        builder.Services.AddSingleton<Scheduling.ExperimentScheduler>();
+        builder.Services.AddHostedService<Scheduling.ExperimentSchedulerService>();
         builder.Services.AddSingleton<TargetingStore>();
 
         builder.Services.AddAuthentication(AdminKeyAuthenticationHandler.SchemeName)
