@@ -4,12 +4,14 @@ using System.Reflection;
 using System.Text;
 using Experiments.TestInfrastructure.Networking;
 using Experiments.TestInfrastructure.Servers;
+using Xunit;
 
-namespace Experiments.EndToEnd.Tests;
+namespace Experiments.TestInfrastructure.Platform;
 
 /// <summary>
 /// The whole platform, launched through the AppHost as a newcomer launches it, on free ports and fresh
-/// databases (PostgreSQL and ClickHouse), over the real servers. Shared by the tests of a collection.
+/// databases (PostgreSQL and ClickHouse), over the real servers. Shared by the tests of a collection
+/// (each test project declares its own <c>ICollectionFixture&lt;LaunchedPlatform&gt;</c>).
 /// </summary>
 public sealed class LaunchedPlatform : IAsyncLifetime
 {
@@ -27,6 +29,7 @@ public sealed class LaunchedPlatform : IAsyncLifetime
     public int AnalysisPort { get; } = FreePort.Next();
     public int AnalysisGrpcPort { get; } = FreePort.Next();
     public int NotificationsPort { get; } = FreePort.Next();
+    public int NotificationsGrpcPort { get; } = FreePort.Next();
 
     public string ClickHouseDatabase { get; } = UniqueNames.Database("e2e");
     public string PostgresDatabase { get; } = UniqueNames.Database("e2e");
@@ -79,6 +82,7 @@ public sealed class LaunchedPlatform : IAsyncLifetime
         start.Environment["Services__analysis__HttpPort"] = $"{AnalysisPort}";
         start.Environment["Services__analysis__GrpcPort"] = $"{AnalysisGrpcPort}";
         start.Environment["Services__notifications__HttpPort"] = $"{NotificationsPort}";
+        start.Environment["Services__notifications__GrpcPort"] = $"{NotificationsGrpcPort}";
 
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _appHost = Process.Start(start)!;
@@ -141,10 +145,4 @@ public sealed class LaunchedPlatform : IAsyncLifetime
         }
         _appHost?.Dispose();
     }
-}
-
-[CollectionDefinition(Name)]
-public sealed class PlatformCollection : ICollectionFixture<LaunchedPlatform>
-{
-    public const string Name = "launched platform";
 }

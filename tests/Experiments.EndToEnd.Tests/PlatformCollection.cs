@@ -1,0 +1,7 @@
+namespace Experiments.EndToEnd.Tests;
+
+[CollectionDefinition(Name)]
+public sealed class PlatformCollection : ICollectionFixture<LaunchedPlatform>
+{
+    public const string Name = "launched platform";
+}
