@@ -11,8 +11,8 @@ using Experiments.TestInfrastructure.Processes;
 using Experiments.TestInfrastructure.Servers;
 using Npgsql;
 
-// Ingest load generator: starts the ingest service (this build's configuration) over the local servers with a fresh
-// project, posts realistic Amplitude-shaped batches to /2/httpapi from concurrent clients, and measures
+// Ingest load generator: starts its own RabbitMQ and ClickHouse and the ingest service (this build's configuration)
+// with a fresh project, posts realistic Amplitude-shaped batches to /2/httpapi from concurrent clients, and measures
 //   * end to end: the first post until every event is visible in ClickHouse;
 //   * request latency (p50/p99) of the 200s;
 //   * the raw ClickHouse RowBinary insert rate of the same rows on this machine (the ceiling), in the same run.
@@ -20,7 +20,11 @@ var options = LoadOptions.Parse(args);
 Console.WriteLine($"ingest load: {options.Events:N0} events in batches of {options.BatchSize}, {options.Concurrency} concurrent clients, "
     + $"{options.ExposureShare:P0} exposures; configuration {ServiceProcess.BuildConfiguration}");
 
-var servers = await LocalServers.EnsureStartedAsync();
+// RabbitMQ and ClickHouse of this run's own (servers.sh, another state folder and ports): no other ingest process
+// (a running AppHost, the end-to-end tests) consumes its queue, and nothing else loads its ClickHouse.
+// PostgreSQL (only the key lookup) is the shared one.
+await using var dedicated = await DedicatedServers.StartAsync("ingestload");
+var servers = dedicated.Connections;
 var projectId = "load-" + Guid.NewGuid().ToString("N")[..8];
 var sdkKey = "load-key-" + Guid.NewGuid().ToString("N");
 await using var postgres = await PostgresDatabase.CreateAsync("ingestload");
@@ -46,6 +50,8 @@ await using var ingest = new ServiceProcess("Ingest", new Dictionary<string, str
     ["ConnectionStrings__clickhouse"] = servers.ClickHouseFor(database),
     ["Kestrel__Endpoints__Http__Url"] = url,
     ["Logging__LogLevel__Default"] = "Warning",
+    ["DOTNET_ENVIRONMENT"] = "Production",
+    ["ASPNETCORE_ENVIRONMENT"] = "Production",
 });
 try
 {
@@ -170,10 +176,10 @@ namespace Experiments.Ingest.LoadGenerator
             }
             if (args.Contains("--help"))
             {
-                Console.WriteLine("dotnet run -c Release --project tests/Experiments.Ingest.LoadGenerator -- [--events 2000000] [--batch 1000] [--concurrency 8] [--raw-rows 200000]");
+                Console.WriteLine("dotnet run -c Release --project tests/Experiments.Ingest.LoadGenerator -- [--events 2000000] [--batch 1000] [--concurrency 32] [--raw-rows 200000]");
                 Environment.Exit(0);
             }
-            return new LoadOptions(Int("--events", 2_000_000), Int("--batch", 1000), Int("--concurrency", 8), 0.2, Int("--raw-rows", 200_000));
+            return new LoadOptions(Int("--events", 2_000_000), Int("--batch", 1000), Int("--concurrency", 32), 0.2, Int("--raw-rows", 200_000));
         }
     }
 
