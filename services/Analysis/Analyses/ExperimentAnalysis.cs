@@ -69,7 +69,10 @@ public sealed class ExperimentAnalysis(AnalysisQueries queries, AnalysisConfigRe
         var correction = options.Correction ?? ParseCorrection(saved.Correction);
 
         var now = time.GetUtcNow();
-        var from = (options.From ?? experiment.StartedAt ?? DateTimeOffset.UnixEpoch).UtcDateTime;
+        // Without an explicit range every exposure up to the end counts (SDKs may send exposures stamped before the
+        // launch is recorded); "new users" are then measured against the experiment's start.
+        var from = (options.From ?? DateTimeOffset.UnixEpoch).UtcDateTime;
+        var newUsersSince = (options.From ?? experiment.StartedAt ?? DateTimeOffset.UnixEpoch).UtcDateTime;
         var to = (options.To ?? experiment.StoppedAt ?? now).UtcDateTime;
         if (to < from)
         {
@@ -85,7 +88,7 @@ public sealed class ExperimentAnalysis(AnalysisQueries queries, AnalysisConfigRe
         }
         // Testers are the experiment's tester groups (user ids and device ids), matched against each user's unit.
         IReadOnlyList<string> testers = experiment.Testers.SelectMany(t => (t.UserIds ?? []).Concat(t.DeviceIds ?? [])).Distinct().ToList();
-        var scope = new AnalysisScope(experiment.ProjectId, experiment.Key, from, to, segment, testers, filters, options.GroupBy);
+        var scope = new AnalysisScope(experiment.ProjectId, experiment.Key, from, to, segment, testers, filters, options.GroupBy) { NewUsersSince = newUsersSince };
         var cupedWindow = cuped ? TimeSpan.FromDays(cupedWindowDays) : (TimeSpan?)null;
         var metricQueries = metrics.Select(m => new MetricQuery(m, cupedWindow)).ToList();
 

@@ -76,7 +76,7 @@ public sealed class AnalysisQueries(ClickHouseClient clickHouse)
                 break;
             case Segments.NewUsers:
                 conditions.Add(ClickHouseSql.Format(
-                    $"unit NOT IN (SELECT {Unit} FROM events WHERE project_id = {scope.ProjectId} AND time < {scope.From})"));
+                    $"unit NOT IN (SELECT {Unit} FROM events WHERE project_id = {scope.ProjectId} AND time < {scope.NewUsersSince})"));
                 break;
             case Segments.MobileWeb:
                 conditions.Add(ClickHouseSql.Format($"lower(argMin(platform, time)) = 'web' AND match(argMin(os_name, time), {mobile})"));

@@ -29,7 +29,11 @@ public sealed record AnalysisScope(
     string Segment,
     IReadOnlyList<string> Testers,
     IReadOnlyList<PropertyFilter> Filters,
-    string? GroupBy);
+    string? GroupBy)
+{
+    /// <summary>New users are those with no event before this (the range's start, else the experiment's start).</summary>
+    public DateTime NewUsersSince { get; init; } = From;
+}
 
 /// <summary>One metric as the query computes it: per user y (after first exposure) and the CUPED covariate x (before).</summary>
 public sealed record MetricQuery(MetricDefinition Definition, TimeSpan? CupedWindow);

@@ -61,12 +61,13 @@ public sealed class AnalysisHost : IAsyncLifetime
             }
         }
 
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Configuration["ConnectionStrings:postgres"] = _database.ConnectionString;
         builder.Configuration["ConnectionStrings:rabbitmq"] = servers.RabbitMq;
         builder.Configuration["ConnectionStrings:clickhouse"] = servers.ClickHouseFor(ClickHouseDatabase);
         builder.Configuration["Schedule:Enabled"] = "false";
+        builder.Configuration["Kestrel:Endpoints:Http:Url"] = "http://127.0.0.1:0";
         builder.AddApplicationServices();
         _app = builder.Build();
         await _app.StartAsync();
