@@ -12,7 +12,7 @@ public static class ComparisonBadges
     {
         if (comparison.Badges.Count > 0)
         {
-            return comparison.Badges.Select(b => new BadgeView(b, KindOf(b))).ToList();
+            return comparison.Badges.Select(b => new BadgeView(Words(b), KindOf(Words(b)))).ToList();
         }
         if (comparison.GateReason is not null)
         {
@@ -26,6 +26,15 @@ public static class ComparisonBadges
             ? [new BadgeView("Significant", "good"), new BadgeView("Above control", "good")]
             : [new BadgeView("Significant", "bad"), new BadgeView("Below control", "bad")];
     }
+
+    /// <summary>The API's codes (<c>above_control</c>) as words (<c>Above control</c>).</summary>
+    public static string Words(string badge)
+    {
+        var text = badge.Replace('_', ' ').Trim();
+        return text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
+    }
+
+    public static BadgeView From(string badge) => new(Words(badge), KindOf(Words(badge)));
 
     private static string KindOf(string badge) => badge.ToLowerInvariant() switch
     {
