@@ -68,18 +68,18 @@ public sealed class PipelineTests(IngestFixture fixture)
 
         await WithBusAsync(async bus =>
         {
-            var queue = await bus.GetSendEndpoint(new Uri("queue:ingest-events"));
+            var queue = await bus.GetSendEndpoint(new Uri($"queue:{Service.EventsQueue}"));
             await queue.Send(poison);
             await queue.Send(good);
         });
 
         Assert.Equal(10, await Service.WaitForDistinctAsync("events", prefix, 10, TimeSpan.FromSeconds(30)));
         await WaitUntilAsync(async () => await ParkedAsync(admin) == before + 1);
-        var peeked = await admin.GetFromJsonAsync<JsonArray>("/v1/admin/ingest/error-queues/ingest-events/messages?limit=100");
+        var peeked = await admin.GetFromJsonAsync<JsonArray>($"/v1/admin/ingest/error-queues/{Service.EventsQueue}/messages?limit=100");
         Assert.Contains(peeked!, m => ((string?)m!["reason"])?.Contains("format version 9", StringComparison.Ordinal) == true);
 
         // Replay moves it back to its queue; still poison, it is parked again (and nothing else changes).
-        var replay = await admin.PostAsync("/v1/admin/ingest/error-queues/ingest-events/replay", null);
+        var replay = await admin.PostAsync($"/v1/admin/ingest/error-queues/{Service.EventsQueue}/replay", null);
         Assert.Equal(HttpStatusCode.OK, replay.StatusCode);
         Assert.Equal(before + 1, (int)(await replay.Content.ReadFromJsonAsync<JsonObject>())!["replayed"]!);
         await WaitUntilAsync(async () => await ParkedAsync(admin) == before + 1);
@@ -90,10 +90,10 @@ public sealed class PipelineTests(IngestFixture fixture)
         Assert.Equal(HttpStatusCode.BadRequest, (await admin.PostAsync("/v1/admin/ingest/error-queues/nope/replay", null)).StatusCode);
     }
 
-    private static async Task<int> ParkedAsync(HttpClient admin)
+    private async Task<int> ParkedAsync(HttpClient admin)
     {
         var queues = await admin.GetFromJsonAsync<JsonArray>("/v1/admin/ingest/error-queues");
-        return (int)queues!.Single(q => (string?)q!["queue"] == "ingest-events")!["messages"]!;
+        return (int)queues!.Single(q => (string?)q!["queue"] == Service.EventsQueue)!["messages"]!;
     }
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)

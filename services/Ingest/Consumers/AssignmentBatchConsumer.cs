@@ -10,10 +10,10 @@ namespace Experiments.Ingest.Consumers;
 /// Writes the assignment service's batches to ClickHouse's <c>assignments</c> table, many messages per insert;
 /// acknowledged after ClickHouse accepted them. A batch ClickHouse could never hold is parked.
 /// </summary>
-public sealed class AssignmentBatchConsumer(BatchStore store, EventWriter writer) : IConsumer<Batch<AssignmentBatchRecorded>>
+public sealed class AssignmentBatchConsumer(BatchStore store, EventWriter writer, IngestQueues queues) : IConsumer<Batch<AssignmentBatchRecorded>>
 {
     public Task Consume(ConsumeContext<Batch<AssignmentBatchRecorded>> context)
-        => store.WriteAsync(context.Message, IngestQueues.Assignments, Readable, writer.WriteAssignmentsAsync, context.CancellationToken);
+        => store.WriteAsync(context.Message, queues.Assignments, Readable, writer.WriteAssignmentsAsync, context.CancellationToken);
 
     private static AssignmentBatchRecorded Readable(AssignmentBatchRecorded batch)
         => EventWriter.Refusal(batch) is { } refusal ? throw new InvalidDataException(refusal) : batch;
@@ -23,10 +23,10 @@ public sealed class AssignmentBatchConsumerDefinition : ConsumerDefinition<Assig
 {
     private readonly IngestOptions _options;
 
-    public AssignmentBatchConsumerDefinition(IOptions<IngestOptions> options)
+    public AssignmentBatchConsumerDefinition(IOptions<IngestOptions> options, IngestQueues queues)
     {
         _options = options.Value;
-        EndpointName = IngestQueues.Assignments;
+        EndpointName = queues.Assignments;
         Endpoint(e => e.PrefetchCount = _options.MessagesPerInsert * (_options.ConcurrentInserts + 1));
     }
 

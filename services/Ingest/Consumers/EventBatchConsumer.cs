@@ -12,20 +12,20 @@ namespace Experiments.Ingest.Consumers;
 /// Acknowledged only after ClickHouse accepted the rows; a redelivered batch writes the same insert ids again,
 /// which the tables fold and analysis never counts twice.
 /// </summary>
-public sealed class EventBatchConsumer(BatchStore store, EventWriter writer) : IConsumer<Batch<EventBatchReceived>>
+public sealed class EventBatchConsumer(BatchStore store, EventWriter writer, IngestQueues queues) : IConsumer<Batch<EventBatchReceived>>
 {
     public Task Consume(ConsumeContext<Batch<EventBatchReceived>> context)
-        => store.WriteAsync(context.Message, IngestQueues.Events, static m => EventPayload.Read(m.Payload), writer.WriteEventsAsync, context.CancellationToken);
+        => store.WriteAsync(context.Message, queues.Events, static m => EventPayload.Read(m.Payload), writer.WriteEventsAsync, context.CancellationToken);
 }
 
 public sealed class EventBatchConsumerDefinition : ConsumerDefinition<EventBatchConsumer>
 {
     private readonly IngestOptions _options;
 
-    public EventBatchConsumerDefinition(IOptions<IngestOptions> options)
+    public EventBatchConsumerDefinition(IOptions<IngestOptions> options, IngestQueues queues)
     {
         _options = options.Value;
-        EndpointName = IngestQueues.Events;
+        EndpointName = queues.Events;
         Endpoint(e => e.PrefetchCount = _options.MessagesPerInsert * (_options.ConcurrentInserts + 1));
     }
 

@@ -19,6 +19,7 @@ public static class Extensions
         // SDK keys are read from the gateway's schema.
         builder.AddPostgres();
         builder.AddClickHouse();
+        builder.Services.AddSingleton(sp => new IngestQueues(sp.GetRequiredService<Experiments.ClickHouse.ClickHouseClient>().Settings.Database));
         builder.Services.AddHostedService<EventTablesSchema>();
         builder.AddMessaging("ingest", bus =>
         {

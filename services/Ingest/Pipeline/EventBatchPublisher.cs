@@ -21,9 +21,9 @@ public enum PublishOutcome
 /// a batch is kept even before a consumer ever started) and waits for the broker's publisher confirm. Bounds the
 /// batches in flight, which is what "saturated" means for the API.
 /// </summary>
-public sealed class EventBatchPublisher(IBus bus, IOptions<IngestOptions> options, ILogger<EventBatchPublisher> logger)
+public sealed class EventBatchPublisher(IBus bus, IngestQueues queues, IOptions<IngestOptions> options, ILogger<EventBatchPublisher> logger)
 {
-    private static readonly Uri Queue = new($"queue:{IngestQueues.Events}");
+    private readonly Uri _queue = new($"queue:{queues.Events}");
     private int _inFlight;
 
     public int InFlight => Volatile.Read(ref _inFlight);
@@ -39,7 +39,7 @@ public sealed class EventBatchPublisher(IBus bus, IOptions<IngestOptions> option
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(options.Value.PublishTimeout);
-            var endpoint = await bus.GetSendEndpoint(Queue);
+            var endpoint = await bus.GetSendEndpoint(_queue);
             await endpoint.Send(batch, timeout.Token);
             return PublishOutcome.Confirmed;
         }

@@ -24,13 +24,28 @@ public sealed class IngestOptions
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
 }
 
-/// <summary>The ingest service's queues; each has an <c>_error</c> queue beside it for parked messages.</summary>
-public static class IngestQueues
+/// <summary>
+/// The ingest service's queues, named for the ClickHouse database they fill: <c>ingest-events</c> and
+/// <c>ingest-assignments</c> for the database <c>default</c>, <c>ingest-events-{database}</c> otherwise. Replicas that
+/// fill one database share its queues; platforms that fill different databases on one broker (several launched
+/// AppHosts, the end-to-end tests of several checkouts) never take each other's batches. Each queue has an
+/// <c>_error</c> queue beside it for parked messages.
+/// </summary>
+public sealed class IngestQueues
 {
-    public const string Events = "ingest-events";
-    public const string Assignments = "ingest-assignments";
+    public IngestQueues(string clickHouseDatabase)
+    {
+        var suffix = clickHouseDatabase == "default" ? "" : "-" + clickHouseDatabase;
+        Events = "ingest-events" + suffix;
+        Assignments = "ingest-assignments" + suffix;
+        All = [Events, Assignments];
+    }
 
-    public static readonly string[] All = [Events, Assignments];
+    public string Events { get; }
+
+    public string Assignments { get; }
+
+    public IReadOnlyList<string> All { get; }
 
     public static string ErrorQueue(string queue) => queue + "_error";
 }

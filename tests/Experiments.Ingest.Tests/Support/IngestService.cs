@@ -45,6 +45,9 @@ public sealed class IngestService : IAsyncDisposable
 
     public string ClickHouseDatabase { get; }
 
+    /// <summary>The service's event queue: named for the ClickHouse database it fills.</summary>
+    public string EventsQueue => $"ingest-events-{ClickHouseDatabase}";
+
     public string Url { get; }
 
     public ServiceProcess Process { get; }
