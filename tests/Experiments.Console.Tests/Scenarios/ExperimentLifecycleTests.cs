@@ -128,7 +128,7 @@ public sealed class ExperimentLifecycleTests(ConsolePlatform console, ITestOutpu
         Assert.Equal("stopped", (string?)stopped["status"]);
 
         // Notifications, then sign out: the console is closed again.
-        await page.GetByRole(AriaRole.Link, new() { Name = "Notifications" }).ClickAsync();
+        await page.GotoAsync("/console/notifications", new() { Timeout = 45_000 });
         await Expect(page.Locator("h1")).ToHaveTextAsync("Notifications");
         await Screenshots.TakeAsync(page, "08-notifications");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
@@ -172,9 +172,20 @@ public sealed class ExperimentLifecycleTests(ConsolePlatform console, ITestOutpu
     private async Task WaitForAnalysisAsync(string id, IReadOnlyDictionary<string, SdkTraffic.Expected> expected)
     {
         using var admin = Platform.AdminClient();
-        await Eventually.TrueAsync(async () =>
+        var last = "";
+        try
+        {
+            await WaitAsync();
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message} Expected {string.Join(", ", expected.Select(e => $"{e.Key}: {e.Value}"))}; the last analysis: {last}", ex);
+        }
+
+        Task WaitAsync() => Eventually.TrueAsync(async () =>
         {
             var analysis = await admin.PostAsJsonAsync($"/v1/admin/experiments/{id}/analyze", new { }).ExpectAsync(HttpStatusCode.OK);
+            last = analysis["variants"]?.ToJsonString() ?? "";
             var done = analysis["variants"]!.AsArray().All(v => expected.TryGetValue((string)v!["key"]!, out var e)
                 && (long)v["exposures"]! == e.Exposures && (long)v["conversions"]! == e.Conversions);
             if (done)

@@ -103,7 +103,8 @@ public sealed record MetricView(
             .Select(v => new VariantRow(
                 AnalysisView.Str(v, "key") ?? "", AnalysisView.Str(v, "name") ?? AnalysisView.Str(v, "key") ?? "",
                 (long)(AnalysisView.Num(v, "exposures") ?? 0), (long)(AnalysisView.Num(v, "conversions") ?? 0),
-                AnalysisView.Num(v, "rate"), AnalysisView.Num(v, "mean"), AnalysisView.Num(v, "expected_weight"), AnalysisView.Pair(v, "ci")))
+                AnalysisView.Num(v, "rate"), AnalysisView.Num(v, "mean"),
+                AnalysisView.Num(v, "expected_weight") ?? ExpectedWeight(analysis, AnalysisView.Str(v, "key")), AnalysisView.Pair(v, "ci")))
             .ToList();
         var comparisons = (m["comparisons"] as JsonArray ?? [])
             .OfType<JsonObject>()
@@ -111,12 +112,17 @@ public sealed record MetricView(
                 AnalysisView.Str(c, "variant") ?? "", AnalysisView.Num(c, "control_mean"), AnalysisView.Num(c, "mean"),
                 AnalysisView.Num(c, "absolute_lift"), AnalysisView.Num(c, "relative_lift"), AnalysisView.Num(c, "p_value"),
                 AnalysisView.Pair(c, "ci_absolute"), AnalysisView.Pair(c, "ci_relative"), AnalysisView.Bool(c, "significant"),
-                AnalysisView.Num(c, "msprt_log_lr"), AnalysisView.Str(c, "gate_reason"),
+                AnalysisView.Num(c, "msprt_log_lr"), AnalysisView.Str(c, "gate_reason") is { Length: > 0 } gate ? gate : null,
                 (c["badges"] as JsonArray ?? []).Select(BadgeText).Where(b => b.Length > 0).ToList()))
             .ToList();
         return new MetricView(key, name, topLevel ? "primary" : AnalysisView.Str(m, "role") ?? "", topLevel ? "unique_conversions" : AnalysisView.Str(m, "kind") ?? "",
             AnalysisView.Str(m, "direction"), AnalysisView.Num(m, "goal"), variants, comparisons);
     }
+
+    private static double? ExpectedWeight(AnalysisView analysis, string? key)
+        => (analysis.Json["variants"] as JsonArray ?? []).OfType<JsonObject>().FirstOrDefault(v => AnalysisView.Str(v, "key") == key) is { } top
+            ? AnalysisView.Num(top, "expected_weight")
+            : null;
 
     private static string BadgeText(JsonNode? badge)
         => badge switch
