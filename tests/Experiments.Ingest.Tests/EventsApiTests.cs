@@ -167,6 +167,27 @@ public sealed class EventsApiTests(IngestFixture fixture)
         Assert.Equal(2, (int)answer["events_ingested"]!);
     }
 
+    [Fact]
+    public async Task A_saturated_pipeline_answers_429_with_retry_after()
+    {
+        // A second service whose limit of batches waiting for broker confirms is zero: every batch finds it full.
+        await using var saturated = await IngestService.StartAsync(fixture.Servers.Connections, new Dictionary<string, string>
+        {
+            ["Ingest__MaxInFlightBatches"] = "0",
+        });
+        using var client = saturated.Client();
+        var body = LoadDriver.Batch(IngestFixture.Prefix("busy"), 0, 10);
+        var response = await Post(client, "/v1/events", body);
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta);
+        Assert.Equal("Too many requests", (string?)(await response.Content.ReadFromJsonAsync<JsonObject>())!["title"]);
+
+        var amplitude = await Post(client, "/2/httpapi", body);
+        Assert.Equal(HttpStatusCode.TooManyRequests, amplitude.StatusCode);
+        Assert.Equal(429, (int)(await amplitude.Content.ReadFromJsonAsync<JsonObject>())!["code"]!);
+        Assert.NotNull(amplitude.Headers.RetryAfter);
+    }
+
     private static async Task<HttpResponseMessage> Post(HttpClient client, string path, byte[] body)
     {
         var content = new ByteArrayContent(body);
