@@ -43,7 +43,7 @@ await using (var connection = new NpgsqlConnection(postgres.ConnectionString))
 var database = UniqueNames.Database("ingestload");
 var clickHouse = new ClickHouseClient(new HttpClient { Timeout = TimeSpan.FromMinutes(5) }, servers.ClickHouseFor(database));
 var url = $"http://127.0.0.1:{FreePort.Next()}";
-await using var ingest = new ServiceProcess("Ingest", new Dictionary<string, string>
+var serviceEnvironment = new Dictionary<string, string>
 {
     ["ConnectionStrings__postgres"] = postgres.ConnectionString,
     ["ConnectionStrings__rabbitmq"] = servers.RabbitMq,
@@ -52,7 +52,17 @@ await using var ingest = new ServiceProcess("Ingest", new Dictionary<string, str
     ["Logging__LogLevel__Default"] = "Warning",
     ["DOTNET_ENVIRONMENT"] = "Production",
     ["ASPNETCORE_ENVIRONMENT"] = "Production",
-});
+};
+// Pipeline settings to try (Ingest__MessagesPerInsert=200, ...) pass through to the service.
+foreach (var entry in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>())
+{
+    if (entry.Key is string name && name.StartsWith("Ingest__", StringComparison.Ordinal) && entry.Value is string value)
+    {
+        serviceEnvironment[name] = value;
+        Console.WriteLine($"service setting {name}={value}");
+    }
+}
+await using var ingest = new ServiceProcess("Ingest", serviceEnvironment);
 try
 {
     ingest.Start();
@@ -176,10 +186,10 @@ namespace Experiments.Ingest.LoadGenerator
             }
             if (args.Contains("--help"))
             {
-                Console.WriteLine("dotnet run -c Release --project tests/Experiments.Ingest.LoadGenerator -- [--events 2000000] [--batch 1000] [--concurrency 32] [--raw-rows 200000]");
+                Console.WriteLine("dotnet run -c Release --project tests/Experiments.Ingest.LoadGenerator -- [--events 4000000] [--batch 1000] [--concurrency 128] [--raw-rows 200000]");
                 Environment.Exit(0);
             }
-            return new LoadOptions(Int("--events", 2_000_000), Int("--batch", 1000), Int("--concurrency", 32), 0.2, Int("--raw-rows", 200_000));
+            return new LoadOptions(Int("--events", 4_000_000), Int("--batch", 1000), Int("--concurrency", 128), 0.2, Int("--raw-rows", 200_000));
         }
     }
 

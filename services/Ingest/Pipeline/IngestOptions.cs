@@ -12,10 +12,10 @@ public sealed class IngestOptions
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Messages the consumer gathers into one ClickHouse insert per table.</summary>
-    public int MessagesPerInsert { get; set; } = 100;
+    public int MessagesPerInsert { get; set; } = 250;
 
     /// <summary>How long the consumer waits to fill an insert before writing what it has.</summary>
-    public TimeSpan InsertTimeLimit { get; set; } = TimeSpan.FromMilliseconds(250);
+    public TimeSpan InsertTimeLimit { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Inserts running at once per consumer process.</summary>
     public int ConcurrentInserts { get; set; } = 2;
