@@ -165,7 +165,7 @@ public static partial class TargetingApi
         {
             errors.Add("traffic_weight", "'traffic_weight' must be a positive number (weights are relative to each other).");
         }
-        if (request.Payload is { } payload && payload.GetRawText().Length > 64 * 1024)
+        if (request.Payload.ValueKind != JsonValueKind.Undefined && request.Payload.GetRawText().Length > 64 * 1024)
         {
             errors.Add("payload", "'payload' must be at most 64 KiB of JSON.");
         }
@@ -189,7 +189,7 @@ public static partial class TargetingApi
             {
                 Name = request.Name?.Trim() ?? variant.Name,
                 TrafficWeight = request.TrafficWeight ?? variant.TrafficWeight,
-                Payload = request.Payload is { ValueKind: not JsonValueKind.Undefined } p ? (p.ValueKind == JsonValueKind.Null ? null : p) : variant.Payload,
+                Payload = request.Payload.ValueKind switch { JsonValueKind.Undefined => variant.Payload, JsonValueKind.Null => null, _ => request.Payload.Clone() },
             };
             return (current with { Variants = current.Variants.Select(v => v.Key == key ? updated : v).ToList() }, ChangeFailure.None, null);
         }, ct);
@@ -340,7 +340,7 @@ public static partial class TargetingApi
         {
             return Failure(result);
         }
-        await publisher.Publish(new ExperimentChanged(Guid.NewGuid(), user.ProjectId(), id, "", change, time.GetUtcNow()), ct);
+        await publisher.Publish(new ExperimentChanged(Guid.NewGuid(), user.ProjectId(), id, targeting.ExperimentKey, change, time.GetUtcNow()), ct);
         return TypedResults.Ok(targeting);
     }
 

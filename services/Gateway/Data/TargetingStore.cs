@@ -73,7 +73,7 @@ public sealed class TargetingStore(NpgsqlDataSource dataSource, TimeProvider tim
     {
         Targeting? targeting;
         await using (var command = new NpgsqlCommand($"""
-            SELECT status, bucketing_unit, salt, traffic_allocation, sticky_bucketing, segments::text, testers::text
+            SELECT status, bucketing_unit, salt, traffic_allocation, sticky_bucketing, segments::text, testers::text, key
             FROM gateway.experiments WHERE project_id = @project AND id = @id{(forUpdate ? " FOR UPDATE" : "")}
             """, connection, transaction))
         {
@@ -81,7 +81,7 @@ public sealed class TargetingStore(NpgsqlDataSource dataSource, TimeProvider tim
             command.Parameters.AddWithValue("id", id);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             targeting = await reader.ReadAsync(cancellationToken)
-                ? new Targeting(id, reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.GetBoolean(4),
+                ? new Targeting(id, reader.GetString(7), reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.GetBoolean(4),
                     TargetingJson.ReadSegments(reader.GetString(5)), TargetingJson.ReadTesters(reader.GetString(6)), [], [])
                 : null;
         }

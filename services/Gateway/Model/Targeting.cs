@@ -6,6 +6,7 @@ namespace Experiments.Gateway.Model;
 /// <summary>How an experiment picks its users: bucketing, allocation, stickiness, targeting segments, testers, exclusion groups.</summary>
 public sealed record Targeting(
     Guid ExperimentId,
+    string ExperimentKey,
     string Status,
     string BucketingUnit,
     string BucketingSalt,
@@ -27,7 +28,8 @@ public sealed record UpdateTargetingRequest(
 
 public sealed record UpdateTestersRequest(IReadOnlyList<TesterGroup?>? Testers);
 
-public sealed record UpdateVariantRequest(string? Name, double? TrafficWeight, JsonElement? Payload);
+/// <summary>A variant edit; <see cref="Payload"/> is Undefined when absent (kept) and Null when sent as null (cleared).</summary>
+public sealed record UpdateVariantRequest(string? Name, double? TrafficWeight, JsonElement Payload = default);
 
 /// <summary>A mutual-exclusion group or a holdout, as the admin API shows it.</summary>
 public sealed record ExclusionGroup(
