@@ -94,12 +94,11 @@ public sealed class ExperimentAnalysis(AnalysisQueries queries, AnalysisConfigRe
 
         var populationTask = queries.PopulationAsync(scope, cancellationToken);
         var sumsTask = queries.MetricSumsAsync(scope, metricQueries, cancellationToken);
-        var eventsTask = queries.DailyEventsAsync(scope, metrics[0].EventType, cancellationToken);
         var assignmentsTask = queries.DailyAssignmentsAsync(scope, cancellationToken);
         var historyTask = snapshots.HistoryAsync(experiment.Id, cancellationToken);
-        await Task.WhenAll(populationTask, sumsTask, eventsTask, assignmentsTask, historyTask);
+        await Task.WhenAll(populationTask, sumsTask, assignmentsTask, historyTask);
         var population = populationTask.Result;
-        var sums = sumsTask.Result;
+        var sums = sumsTask.Result.Rows;
 
         var settings = new Settings(confidence, test, control, correction, cupedWindow is not null);
         var groups = options.GroupBy is null ? [""] : population.Select(p => p.Group).Concat(sums.Select(s => s.Group)).Distinct().Order().ToList();
@@ -146,7 +145,7 @@ public sealed class ExperimentAnalysis(AnalysisQueries queries, AnalysisConfigRe
         response.Summary = Summarize(response, overall, control);
         response.Recommendation = response.Summary.Recommendation;
         response.Winner = response.Summary.Winner;
-        response.Charts = Charts.Build(experiment, response, eventsTask.Result, population, historyTask.Result, metrics[0].Key);
+        response.Charts = Charts.Build(experiment, response, sumsTask.Result.DailyEvents, population, historyTask.Result, metrics[0].Key);
         response.Diagnostics = Charts.Diagnose(experiment, population, assignmentsTask.Result);
 
         if (options.GroupBy is not null)
