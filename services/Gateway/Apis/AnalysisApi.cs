@@ -19,12 +19,22 @@ public static class AnalysisApi
     }
 
     private static async Task<IResult> Analyze(
-        Guid id, HttpRequest http, ClaimsPrincipal user, ExperimentStore store, AnalysisService.AnalysisServiceClient analysis, CancellationToken ct)
+        Guid id, HttpRequest http, ClaimsPrincipal user, ExperimentStore store, AnalysisConfigStore config,
+        AnalysisService.AnalysisServiceClient analysis, CancellationToken ct)
     {
         // The body is optional: settings default to 95% confidence, the sequential test and the first variant as control.
-        var request = http.ContentLength is > 0 || http.Headers.TransferEncoding.Count > 0
-            ? await http.ReadFromJsonAsync<AnalyzeBody>(ct) ?? new AnalyzeBody()
-            : new AnalyzeBody();
+        AnalyzeBody request;
+        try
+        {
+            request = http.ContentLength is > 0 || http.Headers.TransferEncoding.Count > 0
+                ? await http.ReadFromJsonAsync<AnalyzeBody>(ct) ?? new AnalyzeBody()
+                : new AnalyzeBody();
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            // The shared handler turns this into a 400 naming the JSON path, as for bound bodies.
+            throw new BadHttpRequestException("The analyze body is not valid JSON.", StatusCodes.Status400BadRequest, ex);
+        }
 
         var errors = new Validation.ValidationErrors();
         if (request.ConfidenceLevel is { } level && (!double.IsFinite(level) || level <= 0.5 || level >= 1))
@@ -52,6 +62,11 @@ public static class AnalysisApi
             errors.Add("group_by", "'group_by' must name a user property.");
         }
         var filters = MetricsApi.ValidateFilters(request.Filters, errors, "filters");
+        if (request.Segment is { } segment && !Postgres.Configuration.BuiltInSegments.All.Contains(segment)
+            && (await config.SegmentsAsync(user.ProjectId(), ct)).All(s => s.Key != segment))
+        {
+            errors.Add("segment", $"'segment' must be a built-in segment ({string.Join(", ", Postgres.Configuration.BuiltInSegments.All)}) or the key of a saved segment.");
+        }
         if (errors.Any)
         {
             return errors.ToProblem();
