@@ -24,6 +24,7 @@ public static class SubscriptionsApi
         api.MapPost("/", CreateSubscription).WithName("CreateSubscription");
         api.MapGet("/", ListSubscriptions).WithName("ListSubscriptions");
         api.MapGet("/{id:guid}", GetSubscription).WithName("GetSubscription");
+        api.MapPatch("/{id:guid}", UpdateSubscription).WithName("UpdateSubscription");
         api.MapDelete("/{id:guid}", DeleteSubscription).WithName("DeleteSubscription");
         api.MapPost("/{id:guid}/test", SendTest).WithName("TestSubscription");
         api.MapGet("/{id:guid}/deliveries", ListSubscriptionDeliveries).WithName("ListSubscriptionDeliveries");
@@ -104,6 +105,56 @@ public static class SubscriptionsApi
 
     private static async Task<IResult> GetSubscription(Guid id, ClaimsPrincipal user, SubscriptionStore store, CancellationToken ct)
         => await store.GetAsync(user.ProjectId(), id, ct) is { } subscription ? TypedResults.Ok(subscription) : NotFound(id);
+
+    private static async Task<IResult> UpdateSubscription(
+        Guid id, UpdateSubscriptionRequest request, ClaimsPrincipal user, SubscriptionStore store, IConfiguration configuration, CancellationToken ct)
+    {
+        var current = await store.GetAsync(user.ProjectId(), id, ct);
+        if (current is null)
+        {
+            return NotFound(id);
+        }
+        var errors = new ValidationErrors();
+        var url = request.Url is null ? null : errors.RequireText("url", request.Url, 2048);
+        if (url is not null && await SubscriptionUrls.ProblemAsync(url, configuration.GetValue<bool>("Notifications:AllowPrivateNetworks"), ct) is { } urlProblem)
+        {
+            errors.Add("url", urlProblem);
+        }
+        if (request.Secret is { } secret && current.Kind != "webhook")
+        {
+            errors.Add("secret", "'secret' is for webhooks only; a Slack URL is its own secret.");
+        }
+        else if (request.Secret is { Length: < 16 or > 256 })
+        {
+            errors.Add("secret", "'secret' must be 16-256 characters.");
+        }
+        var name = request.Name?.Trim();
+        if (name is { Length: > 200 })
+        {
+            errors.Add("name", "'name' must be at most 200 characters.");
+        }
+        var eventTypes = request.EventTypes?.Select(t => t?.Trim() ?? "").Distinct().ToList();
+        if (eventTypes is { Count: 0 })
+        {
+            errors.Add("event_types", $"'event_types' must name at least one of: {string.Join(", ", NotificationEventTypes.Subscribable)}.");
+        }
+        else if (eventTypes?.FirstOrDefault(t => !NotificationEventTypes.Subscribable.Contains(t)) is { } unknown)
+        {
+            errors.Add("event_types", $"'{unknown}' is not an event type; use: {string.Join(", ", NotificationEventTypes.Subscribable)}.");
+        }
+        if (request.ExperimentId == Guid.Empty)
+        {
+            errors.Add("experiment_id", "'experiment_id' must be an experiment's id.");
+        }
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+        var result = await store.UpdateAsync(user.ProjectId(), id, name, url, request.Secret, eventTypes, request.ExperimentId, request.Enabled, user.Actor(), ct);
+        return result.Value is { } updated
+            ? TypedResults.Ok(updated)
+            : result.Failure == ChangeFailure.NotFound ? NotFound(id) : errors.Add("experiment_id", result.Detail!).ToProblem();
+    }
 
     private static async Task<IResult> DeleteSubscription(Guid id, ClaimsPrincipal user, SubscriptionStore store, CancellationToken ct)
         => await store.DeleteAsync(user.ProjectId(), id, user.Actor(), ct) ? TypedResults.NoContent() : NotFound(id);

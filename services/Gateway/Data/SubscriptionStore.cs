@@ -81,6 +81,52 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource, TimeProvider 
     }
 
     /// <summary>Soft delete: the delivery log keeps its rows; pending deliveries are parked by the notifications service.</summary>
+    /// <summary>Changes the fields given (null keeps a field), audited with before and after (secrets never in either).</summary>
+    public async Task<ChangeResult<SubscriptionView>> UpdateAsync(
+        string projectId, Guid id, string? name, string? url, string? secret, IReadOnlyList<string>? eventTypes, Guid? experimentId, bool? enabled,
+        string actor, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var before = await ReadAsync(connection, transaction, projectId, id, cancellationToken);
+        if (before is null)
+        {
+            return ChangeResult<SubscriptionView>.Fail(ChangeFailure.NotFound, $"Subscription {id} was not found.");
+        }
+        if (experimentId is { } experiment)
+        {
+            await using var exists = new NpgsqlCommand("SELECT 1 FROM gateway.experiments WHERE id = @id AND project_id = @project", connection, transaction);
+            exists.Parameters.AddWithValue("id", experiment);
+            exists.Parameters.AddWithValue("project", projectId);
+            if (await exists.ExecuteScalarAsync(cancellationToken) is null)
+            {
+                return ChangeResult<SubscriptionView>.Fail(ChangeFailure.WrongStatus, $"Experiment {experiment} was not found in project '{projectId}'.");
+            }
+        }
+        await using (var update = new NpgsqlCommand("""
+            UPDATE gateway.subscriptions SET name = COALESCE(@name, name), url = COALESCE(@url, url), secret = COALESCE(@secret, secret),
+                event_types = COALESCE(@types, event_types), experiment_id = COALESCE(@experiment, experiment_id),
+                enabled = COALESCE(@enabled, enabled), updated_at = @now
+            WHERE id = @id AND project_id = @project AND deleted_at IS NULL
+            """, connection, transaction))
+        {
+            update.Parameters.AddWithValue("id", id);
+            update.Parameters.AddWithValue("project", projectId);
+            update.Parameters.AddWithValue("name", NpgsqlDbType.Text, name is null ? DBNull.Value : name);
+            update.Parameters.AddWithValue("url", NpgsqlDbType.Text, url is null ? DBNull.Value : url);
+            update.Parameters.AddWithValue("secret", NpgsqlDbType.Text, secret is null ? DBNull.Value : secret);
+            update.Parameters.AddWithValue("types", NpgsqlDbType.Array | NpgsqlDbType.Text, eventTypes is null ? DBNull.Value : eventTypes.ToArray());
+            update.Parameters.AddWithValue("experiment", NpgsqlDbType.Uuid, experimentId is { } e ? e : DBNull.Value);
+            update.Parameters.AddWithValue("enabled", NpgsqlDbType.Boolean, enabled is { } on ? on : DBNull.Value);
+            update.Parameters.AddWithValue("now", timeProvider.GetUtcNow());
+            await update.ExecuteNonQueryAsync(cancellationToken);
+        }
+        var after = (await ReadAsync(connection, transaction, projectId, id, cancellationToken))!;
+        await AuditAsync(connection, transaction, projectId, actor, secret is null ? "update" : "update_rotate_secret", id, before, after, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return ChangeResult<SubscriptionView>.Ok(after);
+    }
+
     public async Task<bool> DeleteAsync(string projectId, Guid id, string actor, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);

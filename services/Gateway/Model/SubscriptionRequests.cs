@@ -23,3 +23,7 @@ public sealed record SubscriptionView(
 public sealed record DeliveryView(
     string Id, string SubscriptionId, string EventId, string EventType, string? ExperimentId, string Status, int Attempts, int MaxAttempts,
     string? LastError, int? LastStatusCode, string CreatedAt, string UpdatedAt, string? NextAttemptAt, string? DeliveredAt);
+
+/// <summary>PATCH body: fields left out keep their value; <c>secret</c> rotates a webhook's signing secret.</summary>
+public sealed record UpdateSubscriptionRequest(
+    string? Name, string? Url, string? Secret, IReadOnlyList<string>? EventTypes, Guid? ExperimentId, bool? Enabled);
