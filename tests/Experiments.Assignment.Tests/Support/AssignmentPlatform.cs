@@ -25,6 +25,8 @@ public sealed class AssignmentPlatform : IAsyncLifetime
 
     public string ConnectionString => _database!.ConnectionString;
 
+    public ServerConnections Servers => _servers!;
+
     public async Task InitializeAsync()
     {
         _servers = await LocalServers.EnsureStartedAsync();
@@ -40,18 +42,22 @@ public sealed class AssignmentPlatform : IAsyncLifetime
             """, ("p", Project), ("k", ApiKeyHasher.Hash(SdkKey)));
     }
 
-    /// <summary>Starts an assignment service process and waits until it is healthy; returns its HTTP and gRPC base URLs.</summary>
-    public async Task<(ServiceProcess Process, Uri Http, Uri Grpc)> StartAssignmentAsync()
+    /// <summary>
+    /// Starts an assignment service process and waits until it is healthy; returns its HTTP and gRPC base URLs.
+    /// <paramref name="postgres"/> replaces the database's connection string (e.g. through a proxy that a test cuts);
+    /// <paramref name="refreshInterval"/> the periodic refresh (1 s by default here).
+    /// </summary>
+    public async Task<(ServiceProcess Process, Uri Http, Uri Grpc)> StartAssignmentAsync(string? postgres = null, TimeSpan? refreshInterval = null)
     {
         var http = new Uri($"http://127.0.0.1:{FreePort.Next()}");
         var grpc = new Uri($"http://127.0.0.1:{FreePort.Next()}");
         var service = new ServiceProcess("Assignment", new Dictionary<string, string>
         {
-            ["ConnectionStrings__postgres"] = ConnectionString,
+            ["ConnectionStrings__postgres"] = postgres ?? ConnectionString,
             ["ConnectionStrings__rabbitmq"] = _servers!.RabbitMq,
             ["Kestrel__Endpoints__Http__Url"] = http.ToString(),
             ["Kestrel__Endpoints__Grpc__Url"] = grpc.ToString(),
-            ["Assignment__RefreshInterval"] = "00:00:01",
+            ["Assignment__RefreshInterval"] = (refreshInterval ?? TimeSpan.FromSeconds(1)).ToString("c", System.Globalization.CultureInfo.InvariantCulture),
         });
         service.Start();
         _services.Add(service);
