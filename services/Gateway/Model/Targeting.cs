@@ -29,7 +29,7 @@ public sealed record UpdateTargetingRequest(
 public sealed record UpdateTestersRequest(IReadOnlyList<TesterGroup?>? Testers);
 
 /// <summary>A variant edit; <see cref="Payload"/> is Undefined when absent (kept) and Null when sent as null (cleared).</summary>
-public sealed record UpdateVariantRequest(string? Name, double? TrafficWeight, JsonElement Payload = default);
+public sealed record UpdateVariantRequest(string? Name, double? TrafficWeight, JsonElement Payload);
 
 /// <summary>A mutual-exclusion group or a holdout, as the admin API shows it.</summary>
 public sealed record ExclusionGroup(
