@@ -45,7 +45,33 @@ public sealed class NodeScripts(string directory, string markerPackage)
         return exitCode == 0 ? output : throw new InvalidOperationException($"node {script} exited with {exitCode}:\n{output}\n{error}");
     }
 
+    /// <summary>Starts <c>node script args...</c> and leaves it running (stdin, stdout and stderr redirected); the caller owns it.</summary>
+    public async Task<Process> StartAsync(string script, IEnumerable<string> arguments)
+    {
+        await EnsureInstalledAsync();
+        return StartProcess("node", [script, .. arguments]);
+    }
+
     private async Task<(int ExitCode, string Output, string Error)> RunProcessAsync(string fileName, string[] arguments, TimeSpan timeout)
+    {
+        using var process = StartProcess(fileName, arguments);
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{fileName} {string.Join(' ', arguments)} did not finish within {timeout}.");
+        }
+        return (process.ExitCode, await output, await error);
+    }
+
+    private Process StartProcess(string fileName, string[] arguments)
     {
         var startInfo = new ProcessStartInfo(fileName)
         {
@@ -59,31 +85,13 @@ public sealed class NodeScripts(string directory, string markerPackage)
         {
             startInfo.ArgumentList.Add(argument);
         }
-        Process process;
         try
         {
-            process = Process.Start(startInfo) ?? throw new InvalidOperationException($"Could not start {fileName}.");
+            return Process.Start(startInfo) ?? throw new InvalidOperationException($"Could not start {fileName}.");
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
             throw new InvalidOperationException($"'{fileName}' is not installed or not on PATH; these tests need node and npm.", ex);
-        }
-        using (process)
-        {
-            process.StandardInput.Close();
-            var output = process.StandardOutput.ReadToEndAsync();
-            var error = process.StandardError.ReadToEndAsync();
-            using var cts = new CancellationTokenSource(timeout);
-            try
-            {
-                await process.WaitForExitAsync(cts.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"{fileName} {string.Join(' ', arguments)} did not finish within {timeout}.");
-            }
-            return (process.ExitCode, await output, await error);
         }
     }
 
