@@ -91,10 +91,8 @@ public sealed class AnalysisQueries(ClickHouseClient clickHouse)
         }
         foreach (var filter in scope.Filters)
         {
-            var values = filter.Values.ToArray();
-            conditions.Add(filter.Operator == Postgres.Configuration.PropertyFilter.IsNot
-                ? ClickHouseSql.Format($"NOT has({values}, visitParamExtractString(argMin(user_properties, time), {filter.Property}))")
-                : ClickHouseSql.Format($"has({values}, visitParamExtractString(argMin(user_properties, time), {filter.Property}))"));
+            conditions.Add(PropertyFilterSql.Condition(filter,
+                ClickHouseSql.Format($"visitParamExtractString(argMin(user_properties, time), {filter.Property})")));
         }
         return conditions.Count == 0 ? ClickHouseSql.Raw("1") : ClickHouseSql.Raw("(" + string.Join(") AND (", conditions.Select(c => c.Text)) + ")");
     }
