@@ -1,15 +1,17 @@
-using Experiments.Contracts.Messages;
 using Experiments.Gateway.Auth;
 using Experiments.Gateway.Data;
 using Experiments.Gateway.Model;
 using Experiments.Gateway.Validation;
 using Experiments.Postgres.Configuration;
-using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
 using System.Security.Claims;
 
 namespace Experiments.Gateway.Apis;
 
+/// <summary>
+/// Experiments, variants, launch and stop. Each change's events (ExperimentChanged, ExperimentStarted/Ended) are written
+/// to the gateway's outbox in the change's transaction by <see cref="ExperimentStore"/> and published by <see cref="OutboxRelay"/>.
+/// </summary>
 public static class ExperimentsApi
 {
     public static RouteGroupBuilder MapExperimentsApi(this IEndpointRouteBuilder app)
@@ -40,7 +42,7 @@ public static class ExperimentsApi
         => await store.GetAsync(user.ProjectId(), id, ct) is { } experiment ? TypedResults.Ok(experiment) : NotFound(id);
 
     private static async Task<IResult> CreateExperiment(
-        CreateExperimentRequest request, ClaimsPrincipal user, ExperimentStore store, IPublishEndpoint publisher, TimeProvider time, CancellationToken ct)
+        CreateExperimentRequest request, ClaimsPrincipal user, ExperimentStore store, CancellationToken ct)
     {
         var errors = new ValidationErrors();
         var name = errors.RequireText("name", request.Name, 200);
@@ -82,12 +84,11 @@ public static class ExperimentsApi
         {
             return Failure(result);
         }
-        await publisher.Publish(new ExperimentChanged(Guid.NewGuid(), created.ProjectId, created.Id, created.Key, "created", time.GetUtcNow()), ct);
         return TypedResults.Created($"/v1/admin/experiments/{created.Id}", created);
     }
 
     private static async Task<IResult> AddVariant(
-        Guid id, AddVariantRequest request, ClaimsPrincipal user, ExperimentStore store, IPublishEndpoint publisher, TimeProvider time, CancellationToken ct)
+        Guid id, AddVariantRequest request, ClaimsPrincipal user, ExperimentStore store, CancellationToken ct)
     {
         var errors = new ValidationErrors();
         var name = errors.RequireText("name", request.Name, 200);
@@ -114,37 +115,28 @@ public static class ExperimentsApi
         {
             return Failure(result);
         }
-        await publisher.Publish(new ExperimentChanged(Guid.NewGuid(), experiment.ProjectId, experiment.Id, experiment.Key, "variant_added", time.GetUtcNow()), ct);
         return TypedResults.Created($"/v1/admin/experiments/{experiment.Id}", experiment);
     }
 
     private static async Task<IResult> LaunchExperiment(
-        Guid id, ClaimsPrincipal user, ExperimentStore store, IPublishEndpoint publisher, TimeProvider time, CancellationToken ct)
+        Guid id, ClaimsPrincipal user, ExperimentStore store, CancellationToken ct)
     {
         var result = await store.TransitionAsync(user.ProjectId(), id, ExperimentStatuses.Draft, ExperimentStatuses.Running, user.Actor(), ct);
         if (result.Value is not { } experiment)
         {
             return Failure(result);
         }
-        var now = time.GetUtcNow();
-        await publisher.Publish(new ExperimentChanged(Guid.NewGuid(), experiment.ProjectId, experiment.Id, experiment.Key, "launched", now), ct);
-        await publisher.Publish(new ExperimentStarted(Guid.NewGuid(), experiment.ProjectId, experiment.Id, experiment.Key, experiment.Name,
-            experiment.StartedAt ?? now), ct);
         return TypedResults.Ok(experiment);
     }
 
     private static async Task<IResult> StopExperiment(
-        Guid id, ClaimsPrincipal user, ExperimentStore store, IPublishEndpoint publisher, TimeProvider time, CancellationToken ct)
+        Guid id, ClaimsPrincipal user, ExperimentStore store, CancellationToken ct)
     {
         var result = await store.TransitionAsync(user.ProjectId(), id, ExperimentStatuses.Running, ExperimentStatuses.Stopped, user.Actor(), ct);
         if (result.Value is not { } experiment)
         {
             return Failure(result);
         }
-        var now = time.GetUtcNow();
-        await publisher.Publish(new ExperimentChanged(Guid.NewGuid(), experiment.ProjectId, experiment.Id, experiment.Key, "stopped", now), ct);
-        await publisher.Publish(new ExperimentEnded(Guid.NewGuid(), experiment.ProjectId, experiment.Id, experiment.Key, experiment.Name,
-            experiment.StoppedAt ?? now), ct);
         return TypedResults.Ok(experiment);
     }
 

@@ -1,20 +1,19 @@
 using System.Security.Claims;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Experiments.Contracts.Messages;
 using Experiments.Gateway.Auth;
 using Experiments.Gateway.Data;
 using Experiments.Gateway.Model;
 using Experiments.Gateway.Validation;
 using Experiments.Postgres.Configuration;
-using MassTransit;
 
 namespace Experiments.Gateway.Apis;
 
 /// <summary>
 /// Who sees an experiment: bucketing unit and salt, traffic allocation, sticky bucketing, targeting segments,
 /// testers, variant names/weights/payloads (drafts and stopped experiments only: 409 while running), and
-/// mutual-exclusion groups and holdouts. Every change publishes ExperimentChanged so assignment reloads.
+/// mutual-exclusion groups and holdouts. Every change publishes ExperimentChanged (through the outbox, written by
+/// <see cref="TargetingStore"/> in the change's transaction) so assignment reloads.
 /// </summary>
 public static partial class TargetingApi
 {
@@ -43,7 +42,7 @@ public static partial class TargetingApi
         => await store.GetAsync(user.ProjectId(), id, ct) is { } targeting ? TypedResults.Ok(targeting) : ExperimentsApi.NotFound(id);
 
     private static async Task<IResult> UpdateTargeting(
-        Guid id, UpdateTargetingRequest request, ClaimsPrincipal user, TargetingStore store, IPublishEndpoint publisher, TimeProvider time, CancellationToken ct)
+        Guid id, UpdateTargetingRequest request, ClaimsPrincipal user, TargetingStore store, CancellationToken ct)
     {
         var errors = new ValidationErrors();
         if (request.BucketingUnit is { } unit && !IsBucketingUnit(unit))
@@ -64,7 +63,7 @@ public static partial class TargetingApi
             return errors.ToProblem();
         }
 
-        var result = await store.UpdateAsync(user.ProjectId(), id, "update_targeting", user.Actor(), current =>
+        var result = await store.UpdateAsync(user.ProjectId(), id, "update_targeting", "targeting_updated", user.Actor(), current =>
         {
             var running = current.Status == ExperimentStatuses.Running;
             if (running && ((request.BucketingUnit is { } u && u != current.BucketingUnit) || (request.BucketingSalt is { } s && s != current.BucketingSalt)))
@@ -85,11 +84,11 @@ public static partial class TargetingApi
                 Segments = segments,
             }, ChangeFailure.None, null);
         }, ct);
-        return await PublishedAsync(result, user, id, "targeting_updated", publisher, time, ct);
+        return Updated(result);
     }
 
     private static async Task<IResult> UpdateTesters(
-        Guid id, UpdateTestersRequest request, ClaimsPrincipal user, TargetingStore store, IPublishEndpoint publisher, TimeProvider time, CancellationToken ct)
+        Guid id, UpdateTestersRequest request, ClaimsPrincipal user, TargetingStore store, CancellationToken ct)
     {
         var errors = new ValidationErrors();
         if (request.Testers is null)
@@ -141,7 +140,7 @@ public static partial class TargetingApi
             return errors.ToProblem();
         }
 
-        var result = await store.UpdateAsync(user.ProjectId(), id, "update_testers", user.Actor(), current =>
+        var result = await store.UpdateAsync(user.ProjectId(), id, "update_testers", "testers_updated", user.Actor(), current =>
         {
             var testers = request.Testers!.Select(t => t!).ToList();
             if (testers.FirstOrDefault(t => current.Variants.All(v => v.Key != t.Variant)) is { } unknown)
@@ -150,11 +149,11 @@ public static partial class TargetingApi
             }
             return (current with { Testers = testers }, ChangeFailure.None, null);
         }, ct);
-        return await PublishedAsync(result, user, id, "testers_updated", publisher, time, ct);
+        return Updated(result);
     }
 
     private static async Task<IResult> UpdateVariant(
-        Guid id, string key, UpdateVariantRequest request, ClaimsPrincipal user, TargetingStore store, IPublishEndpoint publisher, TimeProvider time, CancellationToken ct)
+        Guid id, string key, UpdateVariantRequest request, ClaimsPrincipal user, TargetingStore store, CancellationToken ct)
     {
         var errors = new ValidationErrors();
         if (request.Name is { } name && (string.IsNullOrWhiteSpace(name) || name.Length > 200))
@@ -174,7 +173,7 @@ public static partial class TargetingApi
             return errors.ToProblem();
         }
 
-        var result = await store.UpdateAsync(user.ProjectId(), id, "update_variant", user.Actor(), current =>
+        var result = await store.UpdateAsync(user.ProjectId(), id, "update_variant", "variant_updated", user.Actor(), current =>
         {
             if (current.Status == ExperimentStatuses.Running)
             {
@@ -193,7 +192,7 @@ public static partial class TargetingApi
             };
             return (current with { Variants = current.Variants.Select(v => v.Key == key ? updated : v).ToList() }, ChangeFailure.None, null);
         }, ct);
-        return await PublishedAsync(result, user, id, "variant_updated", publisher, time, ct);
+        return Updated(result);
     }
 
     private static async Task<IResult> ListGroups(ClaimsPrincipal user, TargetingStore store, CancellationToken ct)
@@ -234,7 +233,7 @@ public static partial class TargetingApi
     }
 
     private static async Task<IResult> AddMember(
-        Guid id, Guid experimentId, HttpRequest http, ClaimsPrincipal user, TargetingStore store, IPublishEndpoint publisher, TimeProvider time, CancellationToken ct)
+        Guid id, Guid experimentId, HttpRequest http, ClaimsPrincipal user, TargetingStore store, CancellationToken ct)
     {
         var request = http.ContentLength is > 0 ? await http.ReadFromJsonAsync<AddExclusionMemberRequest>(ct) : null;
         if (request?.Weight is { } weight && (!double.IsFinite(weight) || weight <= 0 || weight > 1_000_000))
@@ -242,14 +241,14 @@ public static partial class TargetingApi
             return new ValidationErrors().Add("weight", "'weight' must be a positive number (the member's share of the group's users).").ToProblem();
         }
         var result = await store.SetMemberAsync(user.ProjectId(), id, experimentId, request?.Weight, remove: false, user.Actor(), ct);
-        return await GroupChangedAsync(result, user, "exclusion_group_changed", publisher, time, ct);
+        return result.Value is { } group ? TypedResults.Ok(group) : Failure(result);
     }
 
     private static async Task<IResult> RemoveMember(
-        Guid id, Guid experimentId, ClaimsPrincipal user, TargetingStore store, IPublishEndpoint publisher, TimeProvider time, CancellationToken ct)
+        Guid id, Guid experimentId, ClaimsPrincipal user, TargetingStore store, CancellationToken ct)
     {
         var result = await store.SetMemberAsync(user.ProjectId(), id, experimentId, null, remove: true, user.Actor(), ct);
-        return await GroupChangedAsync(result, user, "exclusion_group_changed", publisher, time, ct);
+        return result.Value is { } group ? TypedResults.Ok(group) : Failure(result);
     }
 
     private static bool IsBucketingUnit(string unit) => unit is BucketingUnits.UserId or BucketingUnits.DeviceId || GroupType().IsMatch(unit);
@@ -333,27 +332,7 @@ public static partial class TargetingApi
         }
     }
 
-    private static async Task<IResult> PublishedAsync(
-        ChangeResult<Targeting> result, ClaimsPrincipal user, Guid id, string change, IPublishEndpoint publisher, TimeProvider time, CancellationToken ct)
-    {
-        if (result.Value is not { } targeting)
-        {
-            return Failure(result);
-        }
-        await publisher.Publish(new ExperimentChanged(Guid.NewGuid(), user.ProjectId(), id, targeting.ExperimentKey, change, time.GetUtcNow()), ct);
-        return TypedResults.Ok(targeting);
-    }
-
-    private static async Task<IResult> GroupChangedAsync(
-        ChangeResult<ExclusionGroup> result, ClaimsPrincipal user, string change, IPublishEndpoint publisher, TimeProvider time, CancellationToken ct)
-    {
-        if (result.Value is not { } group)
-        {
-            return Failure(result);
-        }
-        await publisher.Publish(new ExperimentChanged(Guid.NewGuid(), user.ProjectId(), group.Id, group.Key, change, time.GetUtcNow()), ct);
-        return TypedResults.Ok(group);
-    }
+    private static IResult Updated(ChangeResult<Targeting> result) => result.Value is { } targeting ? TypedResults.Ok(targeting) : Failure(result);
 
     private static IResult Failure<T>(ChangeResult<T> result) => result.Failure switch
     {

@@ -6,8 +6,11 @@ using NpgsqlTypes;
 
 namespace Experiments.Gateway.Data;
 
-/// <summary>Reads and writes experiments in the gateway's schema; every change is audited in the same transaction.</summary>
-public sealed class ExperimentStore(NpgsqlDataSource dataSource, TimeProvider timeProvider)
+/// <summary>
+/// Reads and writes experiments in the gateway's schema; every change is audited, and its events
+/// (<see cref="ExperimentMessages"/>) written to the outbox, in the same transaction.
+/// </summary>
+public sealed class ExperimentStore(NpgsqlDataSource dataSource, TimeProvider timeProvider, GatewayOutbox outbox)
 {
     private const string SelectExperiment = """
         SELECT id, project_id, key, name, hypothesis, status, bandit_enabled, bucketing_unit,
@@ -48,7 +51,9 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource, TimeProvider ti
 
         var created = (await ReadAsync(connection, transaction, projectId, id, cancellationToken))!;
         await AuditAsync(connection, transaction, projectId, actor, "create", id, null, created, cancellationToken);
+        await GatewayOutbox.WriteAsync(connection, transaction, ExperimentMessages.Changed(created, "created", timeProvider.GetUtcNow()), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        outbox.Committed();
         return ChangeResult<Experiment>.Ok(created);
     }
 
@@ -114,11 +119,16 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource, TimeProvider ti
 
         var after = (await ReadAsync(connection, transaction, projectId, id, cancellationToken))!;
         await AuditAsync(connection, transaction, projectId, actor, "add_variant", id, before, after, cancellationToken);
+        await GatewayOutbox.WriteAsync(connection, transaction, ExperimentMessages.Changed(after, "variant_added", timeProvider.GetUtcNow()), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        outbox.Committed();
         return ChangeResult<Experiment>.Ok(after);
     }
 
-    /// <summary>Moves an experiment from one status to the next (launch: draft to running; stop: running to stopped).</summary>
+    /// <summary>
+    /// Moves an experiment from one status to the next (launch: draft to running; stop: running to stopped), with
+    /// its events (<see cref="ExperimentMessages.Transitioned"/>) in the outbox.
+    /// </summary>
     public async Task<ChangeResult<Experiment>> TransitionAsync(
         string projectId, Guid id, string from, string to, string actor, CancellationToken cancellationToken)
     {
@@ -152,7 +162,9 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource, TimeProvider ti
 
         var after = (await ReadAsync(connection, transaction, projectId, id, cancellationToken))!;
         await AuditAsync(connection, transaction, projectId, actor, to == ExperimentStatuses.Running ? "launch" : "stop", id, before, after, cancellationToken);
+        await GatewayOutbox.WriteAsync(connection, transaction, ExperimentMessages.Transitioned(after, to, timeProvider.GetUtcNow()), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        outbox.Committed();
         return ChangeResult<Experiment>.Ok(after);
     }
 

@@ -6,8 +6,11 @@ using NpgsqlTypes;
 
 namespace Experiments.Gateway.Data;
 
-/// <summary>Targeting, testers, variant edits and exclusion groups in the gateway's schema; every change audited in its transaction.</summary>
-public sealed class TargetingStore(NpgsqlDataSource dataSource, TimeProvider timeProvider)
+/// <summary>
+/// Targeting, testers, variant edits and exclusion groups in the gateway's schema; every change audited, and its
+/// ExperimentChanged written to the outbox, in its transaction.
+/// </summary>
+public sealed class TargetingStore(NpgsqlDataSource dataSource, TimeProvider timeProvider, GatewayOutbox outbox)
 {
     public async Task<Targeting?> GetAsync(string projectId, Guid id, CancellationToken cancellationToken)
     {
@@ -15,9 +18,12 @@ public sealed class TargetingStore(NpgsqlDataSource dataSource, TimeProvider tim
         return await ReadAsync(connection, null, projectId, id, cancellationToken);
     }
 
-    /// <summary>Applies <paramref name="change"/> to the stored targeting under a row lock, or refuses with its failure.</summary>
+    /// <summary>
+    /// Applies <paramref name="change"/> to the stored targeting under a row lock, or refuses with its failure; a change
+    /// is audited as <paramref name="action"/> and announced as ExperimentChanged(<paramref name="changed"/>).
+    /// </summary>
     public async Task<ChangeResult<Targeting>> UpdateAsync(
-        string projectId, Guid id, string action, string actor,
+        string projectId, Guid id, string action, string changed, string actor,
         Func<Targeting, (Targeting? Updated, ChangeFailure Failure, string? Detail)> change, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -64,7 +70,10 @@ public sealed class TargetingStore(NpgsqlDataSource dataSource, TimeProvider tim
 
         var after = (await ReadAsync(connection, transaction, projectId, id, cancellationToken))!;
         await ExperimentStore.AuditAsync(connection, transaction, projectId, actor, action, id, before, after, cancellationToken);
+        await GatewayOutbox.WriteAsync(connection, transaction,
+            ExperimentMessages.Changed(projectId, id, after.ExperimentKey, changed, timeProvider.GetUtcNow()), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        outbox.Committed();
         return ChangeResult<Targeting>.Ok(after);
     }
 
@@ -198,7 +207,10 @@ public sealed class TargetingStore(NpgsqlDataSource dataSource, TimeProvider tim
         var after = (await ReadGroupsAsync(connection, transaction, projectId, groupId, cancellationToken)).Single();
         await ExperimentStore.AuditAsync(connection, transaction, projectId, actor, remove ? "remove_member" : "add_member", groupId, before, after,
             cancellationToken, "exclusion_group");
+        await GatewayOutbox.WriteAsync(connection, transaction,
+            ExperimentMessages.Changed(projectId, groupId, after.Key, "exclusion_group_changed", timeProvider.GetUtcNow()), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        outbox.Committed();
         return ChangeResult<ExclusionGroup>.Ok(after);
     }
 

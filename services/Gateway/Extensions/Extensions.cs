@@ -23,6 +23,13 @@ public static class Extensions
         builder.Services.AddHostedService<ProjectSeeder>();
         builder.AddMessaging("gateway");
 
+        // Transactional outbox: stores write their events in the change's transaction; the relay publishes them
+        // (nudged after each commit, polling as the safety net). Registered after the migrations and the bus.
+        builder.Services.AddSingleton<GatewayOutbox>();
+        builder.Services.Configure<OutboxOptions>(builder.Configuration.GetSection("Outbox"));
+        builder.Services.AddSingleton<OutboxRelay>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<OutboxRelay>());
+
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<ExperimentStore>();
         builder.Services.AddSingleton<AnalysisConfigReader>();

@@ -1,7 +1,6 @@
 using Experiments.Contracts.Messages;
 using Experiments.Gateway.Data;
 using Experiments.Postgres.Configuration;
-using MassTransit;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -19,12 +18,13 @@ public sealed class SchedulerOptions
 }
 
 /// <summary>
-/// Scheduled starts and ends, through the same store transitions (and audit) and the same messages as the
-/// launch and stop routes: ExperimentChanged plus ExperimentStarted / ExperimentEnded. ExperimentAboutToStart is
-/// published once per experiment, <see cref="SchedulerOptions.AboutToStartLead"/> before its scheduled start.
+/// Scheduled starts and ends, through the same store transitions (and audit, and outbox) and so the same messages as
+/// the launch and stop routes: ExperimentChanged plus ExperimentStarted / ExperimentEnded. ExperimentAboutToStart is
+/// published once per experiment, <see cref="SchedulerOptions.AboutToStartLead"/> before its scheduled start: its
+/// notice row and its outbox row are written in one transaction.
 /// </summary>
 public sealed class ExperimentScheduler(
-    NpgsqlDataSource dataSource, ExperimentStore store, IBus publisher, IOptions<SchedulerOptions> options, TimeProvider time)
+    NpgsqlDataSource dataSource, ExperimentStore store, GatewayOutbox outbox, IOptions<SchedulerOptions> options, TimeProvider time)
 {
     public const string Actor = "scheduler";
 
@@ -39,10 +39,8 @@ public sealed class ExperimentScheduler(
               AND NOT EXISTS (SELECT 1 FROM gateway.schedule_notices n WHERE n.experiment_id = e.id AND n.cause = 'about_to_start')
             """, now + options.Value.AboutToStartLead, cancellationToken))
         {
-            var eventId = Guid.CreateVersion7();
-            if (await NoticeAsync(id, "about_to_start", cancellationToken))
+            if (await NoticeAsync(id, "about_to_start", new ExperimentAboutToStart(Guid.CreateVersion7(), projectId, id, key, name, startsAt, now), cancellationToken))
             {
-                await publisher.Publish(new ExperimentAboutToStart(eventId, projectId, id, key, name, startsAt, now), cancellationToken);
                 done.Add($"about_to_start:{key}");
             }
         }
@@ -54,9 +52,6 @@ public sealed class ExperimentScheduler(
             var result = await store.TransitionAsync(projectId, id, ExperimentStatuses.Draft, ExperimentStatuses.Running, Actor, cancellationToken);
             if (result.Value is { } experiment)
             {
-                await publisher.Publish(new ExperimentChanged(Guid.NewGuid(), experiment.ProjectId, experiment.Id, experiment.Key, "launched", now), cancellationToken);
-                await publisher.Publish(new ExperimentStarted(Guid.NewGuid(), experiment.ProjectId, experiment.Id, experiment.Key, experiment.Name,
-                    experiment.StartedAt ?? now), cancellationToken);
                 done.Add($"started:{experiment.Key}");
             }
         }
@@ -68,9 +63,6 @@ public sealed class ExperimentScheduler(
             var result = await store.TransitionAsync(projectId, id, ExperimentStatuses.Running, ExperimentStatuses.Stopped, Actor, cancellationToken);
             if (result.Value is { } experiment)
             {
-                await publisher.Publish(new ExperimentChanged(Guid.NewGuid(), experiment.ProjectId, experiment.Id, experiment.Key, "stopped", now), cancellationToken);
-                await publisher.Publish(new ExperimentEnded(Guid.NewGuid(), experiment.ProjectId, experiment.Id, experiment.Key, experiment.Name,
-                    experiment.StoppedAt ?? now), cancellationToken);
                 done.Add($"ended:{experiment.Key}");
             }
         }
@@ -90,13 +82,25 @@ public sealed class ExperimentScheduler(
         return due;
     }
 
-    private async Task<bool> NoticeAsync(Guid experimentId, string cause, CancellationToken cancellationToken)
+    /// <summary>Records the notice once per experiment and cause, with its message in the outbox; false when already noticed.</summary>
+    private async Task<bool> NoticeAsync(Guid experimentId, string cause, object message, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            "INSERT INTO gateway.schedule_notices (experiment_id, cause) VALUES (@id, @cause) ON CONFLICT DO NOTHING");
-        command.Parameters.AddWithValue("id", experimentId);
-        command.Parameters.AddWithValue("cause", cause);
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var command = new NpgsqlCommand(
+            "INSERT INTO gateway.schedule_notices (experiment_id, cause) VALUES (@id, @cause) ON CONFLICT DO NOTHING", connection, transaction))
+        {
+            command.Parameters.AddWithValue("id", experimentId);
+            command.Parameters.AddWithValue("cause", cause);
+            if (await command.ExecuteNonQueryAsync(cancellationToken) == 0)
+            {
+                return false;
+            }
+        }
+        await GatewayOutbox.WriteAsync(connection, transaction, [message], cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        outbox.Committed();
+        return true;
     }
 }
 
