@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using Experiments.Assignment.Tests.Support;
 using Experiments.Contracts.Messages;
 using Experiments.TestInfrastructure.Http;
+using Experiments.TestInfrastructure.Networking;
 using MassTransit;
 using Npgsql;
 

@@ -1,8 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using Experiments.TestInfrastructure.Networking;
 
-namespace Experiments.Assignment.Tests.Support;
+namespace Experiments.TestInfrastructure.Networking;
 
 /// <summary>
 /// A TCP forwarder on a free local port in front of a real server. <see cref="Cut"/> closes the listener and every
