@@ -19,21 +19,5 @@ public sealed class AssignmentBatchConsumer(BatchStore store, EventWriter writer
         => EventWriter.Refusal(batch) is { } refusal ? throw new InvalidDataException(refusal) : batch;
 }
 
-public sealed class AssignmentBatchConsumerDefinition : ConsumerDefinition<AssignmentBatchConsumer>
-{
-    private readonly IngestOptions _options;
-
-    public AssignmentBatchConsumerDefinition(IOptions<IngestOptions> options, IngestQueues queues)
-    {
-        _options = options.Value;
-        EndpointName = queues.Assignments;
-        Endpoint(e => e.PrefetchCount = _options.MessagesPerInsert * (_options.ConcurrentInserts + 1));
-    }
-
-    protected override void ConfigureConsumer(
-        IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<AssignmentBatchConsumer> consumerConfigurator, IRegistrationContext context)
-        => consumerConfigurator.Options<BatchOptions>(batch => batch
-            .SetMessageLimit(_options.MessagesPerInsert)
-            .SetTimeLimit(_options.InsertTimeLimit)
-            .SetConcurrencyLimit(_options.ConcurrentInserts));
-}
+public sealed class AssignmentBatchConsumerDefinition(IOptions<IngestOptions> options, IngestQueues queues)
+    : BatchConsumerDefinition<AssignmentBatchConsumer>(options.Value, queues.Assignments);

@@ -18,21 +18,5 @@ public sealed class EventBatchConsumer(BatchStore store, EventWriter writer, Ing
         => store.WriteAsync(context.Message, queues.Events, static m => EventPayload.Read(m.Payload), writer.WriteEventsAsync, context.CancellationToken);
 }
 
-public sealed class EventBatchConsumerDefinition : ConsumerDefinition<EventBatchConsumer>
-{
-    private readonly IngestOptions _options;
-
-    public EventBatchConsumerDefinition(IOptions<IngestOptions> options, IngestQueues queues)
-    {
-        _options = options.Value;
-        EndpointName = queues.Events;
-        Endpoint(e => e.PrefetchCount = _options.MessagesPerInsert * (_options.ConcurrentInserts + 1));
-    }
-
-    protected override void ConfigureConsumer(
-        IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<EventBatchConsumer> consumerConfigurator, IRegistrationContext context)
-        => consumerConfigurator.Options<BatchOptions>(batch => batch
-            .SetMessageLimit(_options.MessagesPerInsert)
-            .SetTimeLimit(_options.InsertTimeLimit)
-            .SetConcurrencyLimit(_options.ConcurrentInserts));
-}
+public sealed class EventBatchConsumerDefinition(IOptions<IngestOptions> options, IngestQueues queues)
+    : BatchConsumerDefinition<EventBatchConsumer>(options.Value, queues.Events);
