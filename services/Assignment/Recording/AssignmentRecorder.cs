@@ -9,8 +9,11 @@ namespace Experiments.Assignment.Recording;
 /// <c>assignments</c> table): deduplicated in memory (one event per user, flag and variant while it stays in the
 /// table of recent assignments), queued without blocking evaluation, and published in batches per project.
 /// When the queue is full the oldest wait is dropped and counted rather than slowing evaluation.
+/// Publishes through <see cref="IBus"/> (a singleton, as the gateway's outbox relay and the ingest publisher do):
+/// <see cref="IPublishEndpoint"/> is scoped, and resolving it from the root provider fails in Development, where
+/// scope validation is on.
 /// </summary>
-public sealed class AssignmentRecorder(IServiceProvider services, TimeProvider time, ILogger<AssignmentRecorder> logger) : BackgroundService
+public sealed class AssignmentRecorder(IBus bus, TimeProvider time, ILogger<AssignmentRecorder> logger) : BackgroundService
 {
     public const int MaxBatch = 1000;
     private static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(500);
@@ -65,12 +68,11 @@ public sealed class AssignmentRecorder(IServiceProvider services, TimeProvider t
             }
             try
             {
-                var publisher = services.GetRequiredService<IPublishEndpoint>();
                 foreach (var (project, records) in pending)
                 {
                     for (var i = 0; i < records.Count; i += MaxBatch)
                     {
-                        await publisher.Publish(new AssignmentBatchRecorded(Guid.NewGuid(), project, records.GetRange(i, Math.Min(MaxBatch, records.Count - i))), stoppingToken);
+                        await bus.Publish(new AssignmentBatchRecorded(Guid.NewGuid(), project, records.GetRange(i, Math.Min(MaxBatch, records.Count - i))), stoppingToken);
                     }
                 }
                 pending.Clear();

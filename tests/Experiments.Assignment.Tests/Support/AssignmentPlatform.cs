@@ -18,6 +18,7 @@ public sealed class AssignmentPlatform : IAsyncLifetime
 {
     public const string Project = "assign";
     public const string SdkKey = "assign-sdk-key";
+    public const string AdminKey = "assign-admin-key";
 
     private PostgresDatabase? _database;
     private ServerConnections? _servers;
@@ -63,6 +64,33 @@ public sealed class AssignmentPlatform : IAsyncLifetime
         _services.Add(service);
         await service.WaitUntilAnswersAsync(new Uri(http, "/health").ToString(), TimeSpan.FromSeconds(60));
         return (service, http, grpc);
+    }
+
+    /// <summary>
+    /// Starts the real gateway as a process over the same database and RabbitMQ (its admin key
+    /// <see cref="AdminKey"/> seeded for <see cref="Project"/>), so that a test can change an experiment through the
+    /// admin API and the gateway's own <c>ExperimentChanged</c> event reaches the assignment services.
+    /// Returns an admin client.
+    /// </summary>
+    public async Task<HttpClient> StartGatewayAsync()
+    {
+        var http = new Uri($"http://127.0.0.1:{FreePort.Next()}");
+        var service = new ServiceProcess("Gateway", new Dictionary<string, string>
+        {
+            ["ConnectionStrings__postgres"] = ConnectionString,
+            ["ConnectionStrings__rabbitmq"] = _servers!.RabbitMq,
+            ["Kestrel__Endpoints__Http__Url"] = http.ToString(),
+            ["services__analysis__grpc__0"] = "http://127.0.0.1:9",
+            ["Scheduler__Enabled"] = "false",
+            ["Seed__ProjectId"] = Project,
+            ["Seed__AdminKey"] = AdminKey,
+        });
+        service.Start();
+        _services.Add(service);
+        await service.WaitUntilAnswersAsync(new Uri(http, "/health").ToString(), TimeSpan.FromSeconds(60));
+        var client = new HttpClient { BaseAddress = http, Timeout = TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        return client;
     }
 
     public static HttpClient Client(Uri baseAddress)

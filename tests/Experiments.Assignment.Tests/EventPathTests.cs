@@ -1,0 +1,140 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using Experiments.Assignment.Tests.Support;
+using Experiments.Contracts.Assignment.V1;
+using Experiments.Contracts.Grpc;
+using Experiments.Contracts.Messages;
+using Experiments.TestInfrastructure.Http;
+using MassTransit;
+
+namespace Experiments.Assignment.Tests;
+
+/// <summary>
+/// What goes through RabbitMQ, both ways, with the services hosted as the AppHost hosts them (child processes in
+/// Development, so DI scope validation is on): a change made on the real gateway's admin API reaches a running
+/// assignment instance by the gateway's <c>ExperimentChanged</c> event (the periodic refresh set to an hour, so it
+/// cannot be what brought it), and evaluations leave the service as <c>AssignmentBatchRecorded</c> messages, one
+/// record per user, flag and variant however often the user is evaluated.
+/// </summary>
+public sealed class EventPathTests(AssignmentPlatform platform) : IClassFixture<AssignmentPlatform>
+{
+    private static readonly TimeSpan NoRefresh = TimeSpan.FromHours(1);
+
+    [Fact]
+    public async Task A_change_on_the_gateway_reaches_a_running_instance_through_its_RabbitMQ_event()
+    {
+        using var admin = await platform.StartGatewayAsync();
+        var created = await admin.PostAsJsonAsync("/v1/admin/experiments", new
+        {
+            name = "Event Path Pin",
+            project_id = AssignmentPlatform.Project,
+            primary_metric = new { event_type = "purchase" },
+        }).ExpectAsync(HttpStatusCode.Created);
+        var id = (string)created["id"]!;
+        var flag = (string)created["key"]!;
+        await admin.PostAsJsonAsync($"/v1/admin/experiments/{id}/variants", new { name = "control", traffic_weight = 50 }).ExpectAsync(HttpStatusCode.Created);
+        await admin.PostAsJsonAsync($"/v1/admin/experiments/{id}/variants", new { name = "treatment", traffic_weight = 50 }).ExpectAsync(HttpStatusCode.Created);
+        await admin.PostAsync($"/v1/admin/experiments/{id}/launch", null).ExpectAsync(HttpStatusCode.OK);
+
+        // Started after the launch: its first load sees the experiment; after that only events can change it.
+        var (service, http, _) = await platform.StartAssignmentAsync(refreshInterval: NoRefresh);
+        using var client = AssignmentPlatform.Client(http);
+        const string tester = "event-path-tester";
+        var bucketed = await VariantAsync(client, tester, flag);
+        Assert.NotNull(bucketed);
+        var other = bucketed == "control" ? "treatment" : "control";
+
+        // Pinned to the other variant, then to its own, then back: each change is served without a refresh.
+        foreach (var pinned in new[] { other, bucketed, other })
+        {
+            await admin.PutAsJsonAsync($"/v1/admin/experiments/{id}/testers", new { testers = new[] { new { variant = pinned, user_ids = new[] { tester } } } })
+                .ExpectAsync(HttpStatusCode.OK);
+            await Eventually.TrueAsync(async () => await VariantAsync(client, tester, flag) == pinned,
+                $"the running instance serves the tester '{pinned}' after the gateway's change (refresh interval {NoRefresh})");
+        }
+        await admin.PutAsJsonAsync($"/v1/admin/experiments/{id}/testers", new { testers = Array.Empty<object>() }).ExpectAsync(HttpStatusCode.OK);
+        await Eventually.TrueAsync(async () => await VariantAsync(client, tester, flag) == bucketed, "without testers the user is bucketed again");
+
+        Assert.DoesNotContain("Configuration reload failed", service.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Evaluations_are_published_for_ingest_once_per_user_flag_and_variant_on_REST_and_gRPC()
+    {
+        await platform.CreateRunningAsync("recorded-once", [("control", 1), ("treatment", 1)]);
+        var (service, http, grpcUrl) = await platform.StartAssignmentAsync();
+        using var client = AssignmentPlatform.Client(http);
+        await Eventually.TrueAsync(async () => await VariantAsync(client, "recorded-warmup", "recorded-once") is not null, "the service serves the experiment");
+
+        // A queue of the test's own on the real broker, bound to the message type like ingest's, taken in order.
+        var received = new ConcurrentQueue<AssignmentRecord>();
+        var bus = Bus.Factory.CreateUsingRabbitMq(rabbit =>
+        {
+            rabbit.Host(new Uri(platform.Servers.RabbitMq));
+            rabbit.ReceiveEndpoint(UniqueNames.Database("assignment-recorded"), endpoint =>
+            {
+                endpoint.AutoDelete = true;
+                endpoint.Durable = false;
+                endpoint.ConcurrentMessageLimit = 1;
+                endpoint.Handler<AssignmentBatchRecorded>(context =>
+                {
+                    if (context.Message.ProjectId == AssignmentPlatform.Project)
+                    {
+                        foreach (var record in context.Message.Assignments.Where(r => r.FlagKey == "recorded-once"))
+                        {
+                            received.Enqueue(record);
+                        }
+                    }
+                    return Task.CompletedTask;
+                });
+            });
+        });
+        await bus.StartAsync();
+        try
+        {
+            var users = Enumerable.Range(0, 60).Select(i => $"recorded-{i}").ToArray();
+            var served = new Dictionary<string, string>();
+            foreach (var user in users)
+            {
+                served[user] = (await VariantAsync(client, user, "recorded-once"))!;
+                Assert.Equal(served[user], await VariantAsync(client, user, "recorded-once"));
+            }
+            using var channel = GrpcHttpChannel.ForAddress(grpcUrl);
+            var grpc = new AssignmentService.AssignmentServiceClient(channel);
+            var batch = await grpc.EvaluateBatchAsync(new EvaluateBatchRequest
+            {
+                ProjectId = AssignmentPlatform.Project,
+                Users = { users.Select(u => new User { UserId = u }) },
+                FlagKeys = { "recorded-once" },
+            }, deadline: DateTime.UtcNow.AddSeconds(10));
+            Assert.Equal(users.Select(u => served[u]), batch.Results.Select(r => r.Variants.Single().Key));
+            foreach (var user in users.Take(20))
+            {
+                await grpc.EvaluateAsync(new EvaluateRequest { ProjectId = AssignmentPlatform.Project, User = new User { UserId = user }, FlagKeys = { "recorded-once" } },
+                    deadline: DateTime.UtcNow.AddSeconds(10));
+            }
+            // Recorded after every repeat above, and published in order: once it is here, so would be any repeat.
+            var sentinel = await VariantAsync(client, "recorded-sentinel", "recorded-once");
+
+            await Eventually.TrueAsync(() => Task.FromResult(received.Any(r => r.UserId == "recorded-sentinel")),
+                $"the sentinel's assignment arrived on the test's queue; service output:\n{service.Output}");
+            var records = received.Where(r => r.UserId.StartsWith("recorded-", StringComparison.Ordinal) && r.UserId != "recorded-warmup").ToList();
+            Assert.Equal(users.Append("recorded-sentinel").Order(StringComparer.Ordinal), records.Select(r => r.UserId).Order(StringComparer.Ordinal));
+            Assert.All(records.Where(r => r.UserId != "recorded-sentinel"), r => Assert.Equal(served[r.UserId], r.Variant));
+            Assert.Equal(sentinel, records.Single(r => r.UserId == "recorded-sentinel").Variant);
+            Assert.Equal(records.Count, records.Select(r => r.InsertId).Distinct().Count());
+            Assert.DoesNotContain("Assignment batches not published", service.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await bus.StopAsync();
+        }
+    }
+
+    private static async Task<string?> VariantAsync(HttpClient client, string userId, string flag)
+    {
+        var body = await client.PostAsJsonAsync("/v1/evaluate", new { user_id = userId, flag_keys = new[] { flag } }).ExpectAsync(HttpStatusCode.OK);
+        return (string?)body["variants"]?[flag]?["key"];
+    }
+}
