@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Experiments.Messaging.Webhooks;
 
 namespace Experiments.Gateway.Data;
 
@@ -7,7 +8,7 @@ namespace Experiments.Gateway.Data;
 /// The subscription-time check of a delivery URL: absolute http(s), no credentials, and (unless
 /// <c>Notifications:AllowPrivateNetworks</c>) not a private, loopback or link-local host. It looks at IP literals,
 /// <c>localhost</c> and what the name resolves to now; the notifications service checks the addresses again when
-/// it connects (DNS may change), which is the check that counts.
+/// it connects (DNS may change), which is the check that counts. Both use <see cref="WebhookDestinations"/>.
 /// </summary>
 public static class SubscriptionUrls
 {
@@ -17,14 +18,14 @@ public static class SubscriptionUrls
         {
             return "'url' must be at most 2048 characters.";
         }
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        switch (WebhookDestinations.CheckUrl(url, out var checkedUri))
         {
-            return "'url' must be an absolute http or https URL.";
+            case WebhookUrlProblem.NotHttp:
+                return "'url' must be an absolute http or https URL.";
+            case WebhookUrlProblem.Credentials:
+                return "'url' must not carry credentials; use 'secret' to authenticate webhooks.";
         }
-        if (!string.IsNullOrEmpty(uri.UserInfo))
-        {
-            return "'url' must not carry credentials; use 'secret' to authenticate webhooks.";
-        }
+        var uri = checkedUri!;
         if (allowPrivateNetworks)
         {
             return null;
@@ -49,27 +50,9 @@ public static class SubscriptionUrls
                 return null; // unresolvable now: checked again at send time
             }
         }
-        return addresses.FirstOrDefault(a => !IsPublic(a)) is { } refused
+        return addresses.FirstOrDefault(a => !WebhookDestinations.IsPublic(a)) is { } refused
             ? $"'url' points to {refused}, a private, loopback or link-local address; this deployment doesn't deliver there."
             : null;
     }
 
-    private static bool IsPublic(IPAddress address)
-    {
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any))
-        {
-            return false;
-        }
-        if (address.AddressFamily == AddressFamily.InterNetworkV6)
-        {
-            return !(address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6UniqueLocal || address.IsIPv6Multicast);
-        }
-        var b = address.GetAddressBytes();
-        return !(b[0] is 0 or 10 or 127 || b[0] >= 224 || (b[0] == 169 && b[1] == 254) || (b[0] == 172 && (b[1] & 0xF0) == 16)
-            || (b[0] == 192 && b[1] == 168) || (b[0] == 100 && (b[1] & 0xC0) == 64));
-    }
 }
