@@ -85,13 +85,9 @@ public sealed class AnalysisGrpcService(ExperimentConfigReader configs, Experime
             {
                 throw Invalid($"filters[{i}].property is required.");
             }
-            if (filter.Operator is not (PropertyFilter.Is or PropertyFilter.IsNot or ""))
+            if (PropertyFilter.Problem(filter.Operator, filter.Values) is { } problem)
             {
-                throw Invalid($"filters[{i}].operator must be 'is' or 'is_not'.");
-            }
-            if (filter.Values.Count == 0)
-            {
-                throw Invalid($"filters[{i}].values needs at least one value.");
+                throw Invalid($"filters[{i}].{problem.Field} {problem.Message}");
             }
             filters.Add(new PropertyFilter(filter.Property, filter.Operator.Length == 0 ? PropertyFilter.Is : filter.Operator, filter.Values.ToList()));
         }

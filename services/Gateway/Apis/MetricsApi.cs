@@ -233,16 +233,13 @@ public static class MetricsApi
         {
             var f = requests![i];
             var property = errors.RequireText($"{field}[{i}].property", f?.Property, 200);
-            var op = f?.Operator ?? PropertyFilter.Is;
-            if (op is not (PropertyFilter.Is or PropertyFilter.IsNot))
+            var op = string.IsNullOrEmpty(f?.Operator) ? PropertyFilter.Is : f.Operator;
+            if (PropertyFilter.Problem(op, f?.Values) is { } problem)
             {
-                errors.Add($"{field}[{i}].operator", $"'{field}[{i}].operator' must be 'is' or 'is_not'.");
-            }
-            if (f?.Values is not { Count: > 0 } values || values.Any(string.IsNullOrEmpty))
-            {
-                errors.Add($"{field}[{i}].values", $"'{field}[{i}].values' needs at least one non-empty value.");
+                errors.Add($"{field}[{i}].{problem.Field}", $"'{field}[{i}].{problem.Field}' {problem.Message}");
                 continue;
             }
+            var values = f!.Values!;
             if (property is not null)
             {
                 filters.Add(new PropertyFilter(property, op, values));

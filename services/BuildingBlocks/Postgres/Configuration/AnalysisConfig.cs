@@ -55,11 +55,102 @@ public sealed record ExperimentSettings(
     DateTimeOffset? ScheduledEndAt = null,
     DateTimeOffset? PlannedEndAt = null);
 
-/// <summary>A filter on a user property (of the user's first exposure): <c>is</c> one of the values, or <c>is_not</c>.</summary>
+/// <summary>
+/// A filter on a user property (of the user's first exposure). Operators are the targeting rules' names
+/// (<see cref="TargetingOperators"/>, one vocabulary for both) except the regex ones; <c>is_not</c> is still read
+/// as <c>is not</c>. A filter with several values matches when any value does (set operators: see each).
+/// </summary>
 public sealed record PropertyFilter(string Property, string Operator, IReadOnlyList<string> Values)
 {
     public const string Is = "is";
-    public const string IsNot = "is_not";
+    public const string IsNot = "is not";
+    /// <summary>The name used before the targeting vocabulary was adopted; means <see cref="IsNot"/>.</summary>
+    public const string LegacyIsNot = "is_not";
+    public const string Contains = "contains";
+    public const string DoesNotContain = "does not contain";
+    public const string StartsWith = "starts with";
+    public const string Less = "less";
+    public const string LessOrEqual = "less or equal";
+    public const string Greater = "greater";
+    public const string GreaterOrEqual = "greater or equal";
+    public const string VersionLess = "version less";
+    public const string VersionLessOrEqual = "version less or equal";
+    public const string VersionGreater = "version greater";
+    public const string VersionGreaterOrEqual = "version greater or equal";
+    public const string SetIs = "set is";
+    public const string SetIsNot = "set is not";
+    public const string SetContains = "set contains";
+    public const string SetDoesNotContain = "set does not contain";
+    public const string SetContainsAny = "set contains any";
+    public const string SetDoesNotContainAny = "set does not contain any";
+
+    /// <summary>The value that matches a user without the property (Amplitude's <c>(none)</c>).</summary>
+    public const string None = "(none)";
+
+    /// <summary>Every operator the analysis accepts, in the order the filter card lists them.</summary>
+    public static readonly IReadOnlyList<string> Operators =
+    [
+        Is, IsNot, Contains, DoesNotContain, StartsWith, Less, LessOrEqual, Greater, GreaterOrEqual,
+        VersionLess, VersionLessOrEqual, VersionGreater, VersionGreaterOrEqual,
+        SetIs, SetIsNot, SetContains, SetDoesNotContain, SetContainsAny, SetDoesNotContainAny,
+    ];
+
+    private static readonly System.Text.RegularExpressions.Regex Version =
+        new(@"^(\d+)\.(\d+)(\.(\d+)(-(([-A-Za-z0-9_]+\.?)*))?)?$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>The operator with <see cref="LegacyIsNot"/> read as <see cref="IsNot"/>.</summary>
+    public string CanonicalOperator => Operator == LegacyIsNot ? IsNot : Operator;
+
+    public static bool IsNumeric(string op) => op is Less or LessOrEqual or Greater or GreaterOrEqual;
+
+    public static bool IsVersion(string op) => op is VersionLess or VersionLessOrEqual or VersionGreater or VersionGreaterOrEqual;
+
+    public static bool IsSet(string op) => op is SetIs or SetIsNot or SetContains or SetDoesNotContain or SetContainsAny or SetDoesNotContainAny;
+
+    /// <summary>A number as the numeric operators read it (invariant, e.g. <c>12.5</c>, <c>-3</c>, <c>1e3</c>).</summary>
+    public static bool TryNumber(string text, out double value)
+        => double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
+
+    /// <summary>Amplitude's version form <c>major.minor(.patch(-prerelease)?)?</c>.</summary>
+    public static bool TryVersion(string text, out (double Major, double Minor, double Patch, string? PreRelease) version)
+    {
+        version = default;
+        var m = Version.Match(text);
+        if (!m.Success)
+        {
+            return false;
+        }
+        static double Number(string digits) => double.Parse(digits, System.Globalization.CultureInfo.InvariantCulture);
+        version = (Number(m.Groups[1].Value), Number(m.Groups[2].Value), m.Groups[4].Success ? Number(m.Groups[4].Value) : 0,
+            m.Groups[6].Success && m.Groups[6].Value.Length > 0 ? m.Groups[6].Value : null);
+        return true;
+    }
+
+    /// <summary>
+    /// What is wrong with a filter's operator and values, as (field, message) with the field relative to the filter
+    /// (<c>operator</c> or <c>values</c>); null when it is fine. A missing operator means <see cref="Is"/>.
+    /// </summary>
+    public static (string Field, string Message)? Problem(string? op, IReadOnlyList<string?>? values)
+    {
+        op = string.IsNullOrEmpty(op) ? Is : op;
+        if (op != LegacyIsNot && !Operators.Contains(op))
+        {
+            return ("operator", $"must be one of: {string.Join(", ", Operators)}.");
+        }
+        if (values is not { Count: > 0 } || values.Any(string.IsNullOrEmpty))
+        {
+            return ("values", "needs at least one non-empty value.");
+        }
+        if (IsNumeric(op) && values.FirstOrDefault(v => v != None && !TryNumber(v!, out _)) is { } notNumber)
+        {
+            return ("values", $"'{notNumber}' is not a number; '{op}' compares numbers.");
+        }
+        if (IsVersion(op) && values.FirstOrDefault(v => v != None && !TryVersion(v!, out _)) is { } notVersion)
+        {
+            return ("values", $"'{notVersion}' is not a version (major.minor, major.minor.patch or major.minor.patch-prerelease); '{op}' compares versions.");
+        }
+        return null;
+    }
 }
 
 /// <summary>A saved custom segment of the analysis filter card (gateway.analysis_segments).</summary>
