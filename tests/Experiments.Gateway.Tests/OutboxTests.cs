@@ -8,6 +8,7 @@ using Experiments.TestInfrastructure.Networking;
 using MassTransit;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Experiments.Gateway.Tests;
@@ -33,7 +34,7 @@ public sealed class OutboxTests(GatewayFactory factory) : IClassFixture<GatewayF
         _gateway = factory.WithWebHostBuilder(builder => builder
             .UseSetting("ConnectionStrings:rabbitmq", proxied)
             .UseSetting("Outbox:PollInterval", "00:00:00.250")
-            .UseSetting("Outbox:PublishTimeout", "00:00:01")
+            .UseSetting("Outbox:PublishTimeout", "00:00:05")
             .UseSetting("Scheduler:Enabled", "false"));
         _ = _gateway.Server; // starts the host (and its bus) while the proxy is open
 
@@ -164,6 +165,31 @@ public sealed class OutboxTests(GatewayFactory factory) : IClassFixture<GatewayF
         await Eventually.TrueAsync(() => Task.FromResult(Mine<ExperimentChanged>(experimentId).Any(m => m.Change == "renamed-True")),
             "the committed row was published by the poll");
         Assert.DoesNotContain(Mine<ExperimentChanged>(experimentId), m => m.Change == "renamed-False");
+    }
+
+    [Fact]
+    public async Task Two_gateway_instances_relay_each_row_once_and_in_order()
+    {
+        await using var second = _gateway!.WithWebHostBuilder(_ => { });
+        _ = second.Server;
+        var experimentId = Guid.NewGuid(); // rows written straight to the outbox: no experiment needed
+        var steps = Enumerable.Range(0, 40).Select(i => $"step-{i:D2}").ToList();
+        await using (var connection = new NpgsqlConnection(factory.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var transaction = await connection.BeginTransactionAsync();
+            await GatewayOutbox.WriteAsync(connection, transaction,
+                steps.SelectMany(step => ExperimentMessages.Changed(GatewayFactory.Project, experimentId, "two-instances", step, DateTimeOffset.UtcNow)),
+                CancellationToken.None);
+            await transaction.CommitAsync();
+        }
+
+        // Both instances' relays at once (and their own polling loops besides): the advisory lock lets one publish.
+        var relays = new[] { _gateway!, second }.Select(host => host.Services.GetRequiredService<OutboxRelay>()).ToList();
+        await Task.WhenAll(relays.Select(relay => relay.RelayOnceAsync(CancellationToken.None)));
+        await Eventually.TrueAsync(async () => (await PendingAsync(experimentId)) == 0, "every row was marked sent");
+        await Eventually.TrueAsync(() => Task.FromResult(Mine<ExperimentChanged>(experimentId).Count >= steps.Count), "every row arrived");
+        Assert.Equal(steps, Mine<ExperimentChanged>(experimentId).Select(m => m.Change));
     }
 
     [Fact]
