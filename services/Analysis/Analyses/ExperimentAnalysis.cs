@@ -35,7 +35,7 @@ public sealed record AnalysisOutcome(ExperimentConfig Experiment, AnalyzeRespons
 /// <summary>
 /// Analyses an experiment: its metrics (primary, secondary, guardrail) from ClickHouse aggregates through the
 /// statistics library, the filters of the filter card, data quality, Amplitude's badges, a recommendation,
-/// chart series and diagnostics. Four ClickHouse queries run concurrently; none returns more than a row per
+/// chart series and diagnostics. Two ClickHouse queries run concurrently; none returns more than a row per
 /// variant, group value and day.
 /// </summary>
 public sealed class ExperimentAnalysis(AnalysisQueries queries, AnalysisConfigReader config, SnapshotStore snapshots, TimeProvider time)
@@ -92,13 +92,12 @@ public sealed class ExperimentAnalysis(AnalysisQueries queries, AnalysisConfigRe
         var cupedWindow = cuped ? TimeSpan.FromDays(cupedWindowDays) : (TimeSpan?)null;
         var metricQueries = metrics.Select(m => new MetricQuery(m, cupedWindow)).ToList();
 
-        var populationTask = queries.PopulationAsync(scope, cancellationToken);
-        var sumsTask = queries.MetricSumsAsync(scope, metricQueries, cancellationToken);
+        var dataTask = queries.PopulationAndMetricsAsync(scope, metricQueries, cancellationToken);
         var assignmentsTask = queries.DailyAssignmentsAsync(scope, cancellationToken);
         var historyTask = snapshots.HistoryAsync(experiment.Id, cancellationToken);
-        await Task.WhenAll(populationTask, sumsTask, assignmentsTask, historyTask);
-        var population = populationTask.Result;
-        var sums = sumsTask.Result.Rows;
+        await Task.WhenAll(dataTask, assignmentsTask, historyTask);
+        var population = dataTask.Result.Population;
+        var sums = dataTask.Result.Metrics;
 
         var settings = new Settings(confidence, test, control, correction, cupedWindow is not null);
         var groups = options.GroupBy is null ? [""] : population.Select(p => p.Group).Concat(sums.Select(s => s.Group)).Distinct().Order().ToList();
@@ -145,7 +144,7 @@ public sealed class ExperimentAnalysis(AnalysisQueries queries, AnalysisConfigRe
         response.Summary = Summarize(response, overall, control);
         response.Recommendation = response.Summary.Recommendation;
         response.Winner = response.Summary.Winner;
-        response.Charts = Charts.Build(experiment, response, sumsTask.Result.DailyEvents, population, historyTask.Result, metrics[0].Key);
+        response.Charts = Charts.Build(experiment, response, dataTask.Result.DailyEvents, population, historyTask.Result, metrics[0].Key);
         response.Diagnostics = Charts.Diagnose(experiment, population, assignmentsTask.Result);
 
         if (options.GroupBy is not null)

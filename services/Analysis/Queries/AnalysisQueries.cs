@@ -1,3 +1,4 @@
+using System.Globalization;
 using Experiments.ClickHouse;
 
 namespace Experiments.Analysis.Queries;
@@ -6,7 +7,12 @@ namespace Experiments.Analysis.Queries;
 public sealed record PopulationRow(string Variant, string Group, DateOnly Day, long Users, long AllUsers, long Jumpers, long Anonymous, long WithoutAssignment);
 
 /// <summary>Sufficient statistics of one metric for one variant and group value.</summary>
-public sealed record MetricSums(long Users, long NonZero, double Sum, double SumSquares, double CovariateSum, double CovariateSumSquares, double SumProduct);
+public sealed record MetricSums(long Users, long NonZero, double Sum, double SumSquares, double CovariateSum, double CovariateSumSquares, double SumProduct)
+{
+    /// <summary>The statistics of two disjoint sets of users together.</summary>
+    public static MetricSums Add(MetricSums a, MetricSums b) => new(a.Users + b.Users, a.NonZero + b.NonZero, a.Sum + b.Sum,
+        a.SumSquares + b.SumSquares, a.CovariateSum + b.CovariateSum, a.CovariateSumSquares + b.CovariateSumSquares, a.SumProduct + b.SumProduct);
+}
 
 /// <summary>Per variant and group value: each metric's sums (users without events add zero; averages count only users with events).</summary>
 public sealed record MetricRow(string Variant, string Group, IReadOnlyList<MetricSums> Metrics);
@@ -14,16 +20,16 @@ public sealed record MetricRow(string Variant, string Group, IReadOnlyList<Metri
 /// <summary>A count per variant and day.</summary>
 public sealed record DailyCount(string Variant, DateOnly Day, long Count);
 
-/// <summary>The metrics' sums per variant and group, and the first metric's events per variant and day (one query computes both).</summary>
-public sealed record MetricResults(IReadOnlyList<MetricRow> Rows, IReadOnlyList<DailyCount> DailyEvents);
+/// <summary>The population, the metrics' sums per variant and group, and the first metric's events per variant and day (one query computes them).</summary>
+public sealed record AnalysisData(IReadOnlyList<PopulationRow> Population, IReadOnlyList<MetricRow> Metrics, IReadOnlyList<DailyCount> DailyEvents);
 
 /// <summary>
 /// The analysis' ClickHouse queries. Each aggregates inside ClickHouse to sufficient statistics (one row per
 /// variant, group value and, for series, day): never event rows to C#. A user (user id, else device id) counts
 /// once, in the variant of their first exposure inside the date range; metric events count from that first
-/// exposure on. Duplicated inserts change nothing: users are distinct by construction and events are read
-/// <c>FINAL</c>, which folds rows sharing the sorting key (project, type, user, device, insert_id) as the merges
-/// will (docs/ingest.md, "Deduplication"): a merge-order fold, several times cheaper than a GROUP BY insert_id.
+/// exposure on. Duplicated inserts change nothing: users are distinct by construction, and each user's events
+/// are folded by their sorting key (type, user, device, insert_id; the newest received_at kept) inside the user's
+/// array, as a merge or FINAL would (docs/ingest.md, "Deduplication"), without FINAL's merge-sorted read.
 /// </summary>
 public sealed class AnalysisQueries(ClickHouseClient clickHouse)
 {
@@ -97,106 +103,123 @@ public sealed class AnalysisQueries(ClickHouseClient clickHouse)
         return conditions.Count == 0 ? ClickHouseSql.Raw("1") : ClickHouseSql.Raw("(" + string.Join(") AND (", conditions.Select(c => c.Text)) + ")");
     }
 
-    /// <summary>Exposed users per variant, group and day of first exposure, with the data-quality counts.</summary>
-    public async Task<IReadOnlyList<PopulationRow>> PopulationAsync(AnalysisScope scope, CancellationToken cancellationToken)
-    {
-        var sql = ClickHouseSql.Format($"""
-            SELECT arm, grp, toDate(first_exposure) AS day, countIf(included) AS users, count() AS all_users,
-                   countIf(jumper) AS jumpers, countIf(anonymous) AS anonymous_users, countIf(NOT assigned) AS without_assignment
-            FROM ({Units(scope, withDiagnostics: true)})
-            GROUP BY arm, grp, day
-            """);
-        return await clickHouse.QueryAsync(sql, row => new PopulationRow(row.GetString(0), row.GetString(1), row.GetDate(2),
-            row.GetInt64(3), row.GetInt64(4), row.GetInt64(5), row.GetInt64(6), row.GetInt64(7)), cancellationToken);
-    }
-
     /// <summary>
-    /// Every metric's sufficient statistics per variant and group, and the first metric's events per variant and day
-    /// (at or after each included user's first exposure), in one pass over the events.
+    /// The population (every exposed user, with the data-quality counts) and every metric's sufficient statistics
+    /// per variant and group, and the first metric's events per variant and day, in one query: the exposures are
+    /// grouped by user once, the events are grouped by user once (before the join, so the join is user to user),
+    /// and the per-user figures are summed per variant, group and day of first exposure (sums are additive, so
+    /// the C# side adds the days up).
     /// </summary>
-    public async Task<MetricResults> MetricSumsAsync(AnalysisScope scope, IReadOnlyList<MetricQuery> metrics, CancellationToken cancellationToken)
+    public async Task<AnalysisData> PopulationAndMetricsAsync(AnalysisScope scope, IReadOnlyList<MetricQuery> metrics, CancellationToken cancellationToken)
     {
-        if (metrics.Count == 0)
-        {
-            return new MetricResults([], []);
-        }
         var eventTypes = metrics.Select(m => m.Definition.EventType).Distinct(StringComparer.Ordinal).ToArray();
         var properties = metrics.Where(m => m.Definition.Property is not null).Select(m => m.Definition.Property!).Distinct(StringComparer.Ordinal).ToList();
-        var lookback = metrics.Max(m => m.CupedWindow ?? TimeSpan.Zero);
+        var lookback = metrics.Count == 0 ? TimeSpan.Zero : metrics.Max(m => m.CupedWindow ?? TimeSpan.Zero);
         var from = scope.From - lookback;
 
-        // Each numeric property extracted once per event.
-        var values = string.Concat(properties.Select((p, i) =>
-            ClickHouseSql.Format($", visitParamExtractFloat(event_properties, {p}) AS v{i}").Text));
-        if (values.Length == 0)
+        // Per user and event type, an array of the user's events of that type (d0, d1, ...), one tuple per event:
+        // (time, dedup key, received_at, that type's property values...). A metric only walks its own type's events.
+        const int Time = 1, Key = 2, Received = 3, FirstValue = 4;
+        var typeProperties = eventTypes.Select(t => metrics.Where(m => m.Definition.EventType == t && m.Definition.Property is not null)
+            .Select(m => m.Definition.Property!).Distinct(StringComparer.Ordinal).ToList()).ToList();
+        var eventArrays = new List<string>();
+        var deduplicated = new List<string>();
+        for (var i = 0; i < eventTypes.Length; i++)
         {
-            values = ", 0 AS no_properties";
+            var values = string.Concat(typeProperties[i].Select(p => ClickHouseSql.Format($", visitParamExtractFloat(event_properties, {p})").Text));
+            eventArrays.Add($"groupArrayIf((time, cityHash64(event_type, user_id, device_id, insert_id), received_at{values}), "
+                + ClickHouseSql.Format($"event_type = {eventTypes[i]}").Text + $") AS events{i}");
+            // Duplicated inserts of an event (same sorting key, docs/ingest.md) count once, the newest received_at kept
+            // as a merge or FINAL would: newest first, then the first of each key.
+            deduplicated.Add($"arrayFilter((e, n) -> n = 1, arraySort(e -> -toInt64(tupleElement(e, {Received})), events{i}) AS newest{i}, "
+                + $"arrayEnumerateUniq(arrayMap(e -> tupleElement(e, {Key}), newest{i}))) AS d{i}");
         }
-        var perUser = new List<string>();
+        var perUser = new List<string>(deduplicated);
         var outer = new List<string>();
         for (var k = 0; k < metrics.Count; k++)
         {
             var m = metrics[k].Definition;
-            var after = ClickHouseSql.Format($"event_type = {m.EventType} AND t >= first_exposure").Text
-                + (m.ConversionWindowHours is { } hours ? $" AND t <= first_exposure + {hours * 3600}" : "");
+            var type = Array.IndexOf(eventTypes, m.EventType);
+            var d = $"d{type}";
+            var after = $"tupleElement(e, {Time}) >= first_exposure"
+                + (m.ConversionWindowHours is { } hours ? $" AND tupleElement(e, {Time}) <= first_exposure + {hours * 3600}" : "");
             var window = (long)(metrics[k].CupedWindow ?? TimeSpan.Zero).TotalSeconds;
-            var before = metrics[k].CupedWindow is null
-                ? "0"
-                : ClickHouseSql.Format($"event_type = {m.EventType} AND t < first_exposure AND t >= first_exposure - {window}").Text;
-            var v = m.Property is { } p ? $"v{properties.IndexOf(p)}" : "1";
+            var before = $"tupleElement(e, {Time}) < first_exposure AND tupleElement(e, {Time}) >= first_exposure - {window}";
+            var v = m.Property is { } p ? $"tupleElement(e, {FirstValue + typeProperties[type].IndexOf(p)})" : "1";
+            var cuped = metrics[k].CupedWindow is not null;
             var (y, x) = m.Kind switch
             {
-                Postgres.Configuration.MetricKinds.UniqueConversions => ($"toFloat64(max({after}))", $"toFloat64(max({before}))"),
-                Postgres.Configuration.MetricKinds.EventTotals => ($"toFloat64(countIf({after}))", $"toFloat64(countIf({before}))"),
-                Postgres.Configuration.MetricKinds.PropertySum => ($"sumIf({v}, {after})", $"sumIf({v}, {before})"),
-                _ => ($"if(countIf({after}) > 0, sumIf({v}, {after}) / countIf({after}), 0)",
-                      $"if(countIf({before}) > 0, sumIf({v}, {before}) / countIf({before}), 0)"),
+                Postgres.Configuration.MetricKinds.UniqueConversions => ($"toFloat64(arrayExists(e -> {after}, {d}))", $"toFloat64(arrayExists(e -> {before}, {d}))"),
+                Postgres.Configuration.MetricKinds.EventTotals => ($"toFloat64(arrayCount(e -> {after}, {d}))", $"toFloat64(arrayCount(e -> {before}, {d}))"),
+                Postgres.Configuration.MetricKinds.PropertySum => ($"arraySum(e -> if({after}, {v}, 0), {d})", $"arraySum(e -> if({before}, {v}, 0), {d})"),
+                _ => ($"if(c{k} > 0, arraySum(e -> if({after}, {v}, 0), {d}) / c{k}, 0)",
+                      $"if(arrayCount(e -> {before}, {d}) > 0, arraySum(e -> if({before}, {v}, 0), {d}) / arrayCount(e -> {before}, {d}), 0)"),
             };
-            perUser.Add($"{y} AS y{k}, {x} AS x{k}, countIf({after}) AS c{k}");
-            // Averages count only users who did the event; every other kind counts every exposed user (no events: zeros).
-            var only = m.Kind == Postgres.Configuration.MetricKinds.PropertyAverage ? $"c{k} > 0" : "1";
+            var average = m.Kind == Postgres.Configuration.MetricKinds.PropertyAverage;
+            if (average)
+            {
+                perUser.Add($"arrayCount(e -> {after}, {d}) AS c{k}");
+            }
+            perUser.Add($"{y} AS y{k}, {(cuped ? x : "toFloat64(0)")} AS x{k}");
+            // Averages count only users who did the event; every other kind counts every included user (no events: zeros).
+            var only = average ? $"included AND c{k} > 0" : "included";
             outer.Add($"countIf({only}), countIf(y{k} != 0 AND {only}), sumIf(y{k}, {only}), sumIf(y{k} * y{k}, {only}), "
                 + $"sumIf(x{k}, {only}), sumIf(x{k} * x{k}, {only}), sumIf(x{k} * y{k}, {only})");
         }
-        // The first metric's events by day; first_exposure >= From, so every one is inside the date range.
-        perUser.Add(ClickHouseSql.Format($"groupArrayIf(toDate(t), event_type = {metrics[0].Definition.EventType} AND t >= first_exposure) AS days").Text);
+        // The first metric's events by day (first_exposure >= From, so every one is inside the date range).
+        var firstType = metrics.Count == 0 ? -1 : Array.IndexOf(eventTypes, metrics[0].Definition.EventType);
+        perUser.Add(metrics.Count == 0
+            ? "emptyArrayDate() AS days"
+            : $"if(included, arrayMap(e -> toDate(tupleElement(e, {Time})), arrayFilter(e -> tupleElement(e, {Time}) >= first_exposure, d{firstType})), emptyArrayDate()) AS days");
 
+        var metricColumns = ClickHouseSql.Raw(string.Concat(outer.Select(o => ",\n       " + o)));
+        var userColumns = ClickHouseSql.Raw(string.Concat(perUser.Select(u => ",\n           " + u)));
+        // Without metrics there are no events to read: an empty right side keeps the query's shape.
+        var eventsSide = eventTypes.Length == 0
+            ? ClickHouseSql.Raw("SELECT '' AS unit LIMIT 0")
+            : ClickHouseSql.Format($"""
+                SELECT {Unit} AS unit, {ClickHouseSql.Raw(string.Join(", ", eventArrays))}
+                FROM events
+                WHERE project_id = {scope.ProjectId} AND has({eventTypes}, event_type) AND time >= {from} AND time <= {scope.To}
+                GROUP BY unit
+                """);
         var sql = ClickHouseSql.Format($"""
-            SELECT variant, grp, {ClickHouseSql.Raw(string.Join(",\n    ", outer))},
-                   tupleElement(sumMap(days, arrayMap(d -> toUInt64(1), days)) AS daily, 1), tupleElement(daily, 2)
+            SELECT arm, grp, toDate(first_exposure) AS day, countIf(included) AS users, count() AS all_users,
+                   countIf(jumper) AS jumpers, countIf(anonymous) AS anonymous_users, countIf(NOT assigned) AS without_assignment,
+                   tupleElement(sumMap(days, arrayMap(x -> toUInt64(1), days)) AS daily, 1), tupleElement(daily, 2)
+                   {metricColumns}
             FROM
             (
-                SELECT unit, any(arm) AS variant, any(grp) AS grp, {ClickHouseSql.Raw(string.Join(",\n        ", perUser))}
-                FROM
-                (
-                    SELECT {Unit} AS unit, event_type, time AS t {ClickHouseSql.Raw(values)}
-                    FROM events FINAL
-                    WHERE project_id = {scope.ProjectId} AND has({eventTypes}, event_type) AND time >= {from} AND time <= {scope.To}
-                )
-                ALL INNER JOIN
-                (
-                    SELECT unit, arm, grp, first_exposure FROM ({Units(scope, withDiagnostics: false)}) WHERE included
-                ) USING unit
-                GROUP BY unit
+                SELECT arm, grp, first_exposure, included, jumper, anonymous, assigned
+                       {userColumns}
+                FROM ({Units(scope, withDiagnostics: true)})
+                ANY LEFT JOIN ({eventsSide}) USING unit
             )
-            GROUP BY variant, grp
+            GROUP BY arm, grp, day
             """);
         var rows = await clickHouse.QueryAsync(sql, row =>
         {
+            var variant = row.GetString(0);
+            var group = row.GetString(1);
+            var day = row.GetDate(2);
+            var population = new PopulationRow(variant, group, day, row.GetInt64(3), row.GetInt64(4), row.GetInt64(5), row.GetInt64(6), row.GetInt64(7));
+            var days = row.GetArray<DateOnly>(8);
+            var counts = row.GetArray<long>(9);
             var sums = new MetricSums[metrics.Count];
             for (var k = 0; k < metrics.Count; k++)
             {
-                var o = 2 + k * 7;
+                var o = 10 + k * 7;
                 sums[k] = new MetricSums(row.GetInt64(o), row.GetInt64(o + 1), row.GetDouble(o + 2), row.GetDouble(o + 3),
                     row.GetDouble(o + 4), row.GetDouble(o + 5), row.GetDouble(o + 6));
             }
-            var d = 2 + metrics.Count * 7;
-            var days = row.GetArray<DateOnly>(d);
-            var counts = row.GetArray<long>(d + 1);
-            return (Row: new MetricRow(row.GetString(0), row.GetString(1), sums), Daily: days.Select((day, i) => new DailyCount(row.GetString(0), day, counts[i])).ToList());
+            return (Population: population, Sums: sums, Daily: days.Select((d, i) => new DailyCount(variant, d, counts[i])).ToList());
         }, cancellationToken);
+
+        var metricRows = rows.GroupBy(r => (r.Population.Variant, r.Population.Group))
+            .Select(g => new MetricRow(g.Key.Variant, g.Key.Group, Enumerable.Range(0, metrics.Count).Select(k => g.Select(r => r.Sums[k]).Aggregate(MetricSums.Add)).ToList()))
+            .ToList();
         var daily = rows.SelectMany(r => r.Daily).GroupBy(c => (c.Variant, c.Day)).Select(g => new DailyCount(g.Key.Variant, g.Key.Day, g.Sum(c => c.Count))).ToList();
-        return new MetricResults(rows.Select(r => r.Row).ToList(), daily);
+        return new AnalysisData(rows.Select(r => r.Population).ToList(), metricRows, daily);
     }
 
     /// <summary>Users assigned per variant and day of first assignment (of the flag, in the date range).</summary>
