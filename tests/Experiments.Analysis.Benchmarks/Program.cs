@@ -10,8 +10,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 // Seeds 10M exposures and 10M events for one experiment in its own ClickHouse database (kept between runs), then
-// times the bare ClickHouse aggregate (distinct users by first-exposure variant and converters) beside the full
-// analysis (3 metrics, CUPED, diagnostics, charts) in the same run. See docs/benchmarks/analysis.md.
+// times two bare ClickHouse aggregates beside the full analysis (3 metrics, CUPED, diagnostics, charts) in the same
+// run: distinct users by first-exposure variant and converters of one metric; and the same three metrics' sums with
+// their CUPED covariates, hand-written as one query without deduplication or diagnostics. See docs/benchmarks/analysis.md.
 const int Users = 2_000_000;
 const int ExposuresPerUser = 5;
 const int EventsPerUser = 5;
@@ -117,7 +118,37 @@ var bare = ClickHouseSql.Format($"""
     GROUP BY variant
     """);
 
+// The three metrics (purchase converters, revenue sum, page-view totals) and their 7-day CUPED covariates per variant:
+// the least ClickHouse must compute for this analysis, with no duplicate folding, segments, diagnostics or series.
+var bareMetrics = ClickHouseSql.Format($"""
+    SELECT arm, count(), sum(y0), sum(y1), sum(y1 * y1), sum(y2), sum(y2 * y2), sum(x0), sum(x1), sum(x1 * x1), sum(x2), sum(x2 * x2),
+           sum(x0 * y0), sum(x1 * y1), sum(x2 * y2)
+    FROM
+    (
+        SELECT arm,
+               arrayExists((ty, t) -> ty = 1 AND t >= first_exposure, tys, ts) AS y0,
+               arraySum((ty, t, v) -> if(ty = 1 AND t >= first_exposure, v, 0), tys, ts, vs) AS y1,
+               arrayCount((ty, t) -> ty = 2 AND t >= first_exposure, tys, ts) AS y2,
+               arrayExists((ty, t) -> ty = 1 AND t < first_exposure AND t >= first_exposure - 604800, tys, ts) AS x0,
+               arraySum((ty, t, v) -> if(ty = 1 AND t < first_exposure AND t >= first_exposure - 604800, v, 0), tys, ts, vs) AS x1,
+               arrayCount((ty, t) -> ty = 2 AND t < first_exposure AND t >= first_exposure - 604800, tys, ts) AS x2
+        FROM
+        (
+            SELECT if(user_id != '', user_id, device_id) AS unit, argMin(variant, time) AS arm, min(time) AS first_exposure
+            FROM exposures WHERE project_id = {Project} AND flag_key = {Flag} GROUP BY unit
+        )
+        ANY LEFT JOIN
+        (
+            SELECT if(user_id != '', user_id, device_id) AS unit, groupArray(toUInt8(indexOf(['purchase', 'page_view'], event_type))) AS tys,
+                   groupArray(time) AS ts, groupArray(visitParamExtractFloat(event_properties, 'revenue')) AS vs
+            FROM events WHERE project_id = {Project} AND has(['purchase', 'page_view'], event_type) GROUP BY unit
+        ) USING unit
+    )
+    GROUP BY arm
+    """);
+
 var bareTimes = new List<double>();
+var bareMetricsTimes = new List<double>();
 var fullTimes = new List<double>();
 AnalysisOutcome? outcome = null;
 for (var run = 0; run < runs + 1; run++)
@@ -126,16 +157,23 @@ for (var run = 0; run < runs + 1; run++)
     await clickHouse.QueryAsync(bare, row => row.GetString(0));
     var bareMs = watch.Elapsed.TotalMilliseconds;
     watch.Restart();
+    await clickHouse.QueryAsync(bareMetrics, row => row.GetString(0));
+    var bareMetricsMs = watch.Elapsed.TotalMilliseconds;
+    watch.Restart();
     outcome = await analysis.RunAsync(experiment, new AnalysisOptions(Cuped: true, CupedWindowDays: 7), CancellationToken.None);
     var fullMs = watch.Elapsed.TotalMilliseconds;
     if (run > 0) // the first run warms caches
     {
         bareTimes.Add(bareMs);
+        bareMetricsTimes.Add(bareMetricsMs);
         fullTimes.Add(fullMs);
     }
 }
 static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 Console.WriteLine($"Users {outcome!.Response.DataQuality.ExposedUsers:N0}; primary p-value {outcome.Response.Comparisons[0].PValue:G4}");
-Console.WriteLine($"Bare ClickHouse aggregate (1 metric):                     median {Median(bareTimes),8:F0} ms  ({string.Join(", ", bareTimes.Select(t => t.ToString("F0")))})");
-Console.WriteLine($"Full analysis (3 metrics, CUPED, diagnostics, charts):    median {Median(fullTimes),8:F0} ms  ({string.Join(", ", fullTimes.Select(t => t.ToString("F0")))})");
-Console.WriteLine($"Ratio full / bare: {Median(fullTimes) / Median(bareTimes):F2}");
+static string Runs(List<double> values) => string.Join(", ", values.Select(t => t.ToString("F0", System.Globalization.CultureInfo.InvariantCulture)));
+Console.WriteLine($"Bare ClickHouse aggregate (1 metric):                         median {Median(bareTimes),8:F0} ms  ({Runs(bareTimes)})");
+Console.WriteLine($"Bare ClickHouse aggregate (3 metrics + CUPED covariates):     median {Median(bareMetricsTimes),8:F0} ms  ({Runs(bareMetricsTimes)})");
+Console.WriteLine($"Full analysis (3 metrics, CUPED, diagnostics, charts):        median {Median(fullTimes),8:F0} ms  ({Runs(fullTimes)})");
+Console.WriteLine($"Ratio full / bare (1 metric): {Median(fullTimes) / Median(bareTimes):F2}; full / bare (3 metrics + CUPED): {Median(fullTimes) / Median(bareMetricsTimes):F2}");
+Console.WriteLine($"Load average after the runs: {File.ReadAllText("/proc/loadavg").Trim()}");
