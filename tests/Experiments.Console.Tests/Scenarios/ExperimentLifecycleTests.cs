@@ -30,7 +30,7 @@ public sealed class ExperimentLifecycleTests(ConsolePlatform console, ITestOutpu
         await page.GetByLabel("Admin key").FillAsync("not-a-key");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await Expect(page.Locator(".field-error[data-field=admin_key]")).ToBeVisibleAsync();
-        await SignInAsync(page);
+        await ConsoleSignIn.SignInAsync(page);
         await Expect(page).ToHaveURLAsync(new Regex("/console/experiments$"));
 
         var cookie = (await page.Context.CookiesAsync()).Single(c => c.Name == "experiments_console");
@@ -82,7 +82,7 @@ public sealed class ExperimentLifecycleTests(ConsolePlatform console, ITestOutpu
 
         // Traffic through the SDK path: 2,400 users assigned, exposed; control converts 1 in 4, treatment 1 in 2.
         var expected = await SdkTraffic.SendAsync(Platform, key, 2400, (variant, i) => variant == "control" ? i % 4 == 0 : i % 2 == 0, "purchase");
-        await WaitForAnalysisAsync(id, expected);
+        await SdkTraffic.WaitForAnalysisAsync(Platform, id, expected, output);
 
         // The analysis page: the summary's badges, the charts, and the table with the right numbers.
         await page.GotoAsync($"/console/experiments/{id}/analysis");
@@ -154,13 +154,6 @@ public sealed class ExperimentLifecycleTests(ConsolePlatform console, ITestOutpu
         Assert.DoesNotContain(forged.Headers, h => h.Key == "Set-Cookie" && h.Value.Any(v => v.StartsWith("experiments_console", StringComparison.Ordinal)));
     }
 
-    private static async Task SignInAsync(IPage page)
-    {
-        await page.GetByLabel("Project").FillAsync(LaunchedPlatform.ProjectId);
-        await page.GetByLabel("Admin key").FillAsync(LaunchedPlatform.AdminKey);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-    }
-
     private async Task<(string Id, string Key)> ExperimentAsync(string name)
     {
         using var admin = Platform.AdminClient();
@@ -169,35 +162,8 @@ public sealed class ExperimentLifecycleTests(ConsolePlatform console, ITestOutpu
         return ((string)experiment["id"]!, (string)experiment["key"]!);
     }
 
-    private async Task WaitForAnalysisAsync(string id, IReadOnlyDictionary<string, SdkTraffic.Expected> expected)
-    {
-        using var admin = Platform.AdminClient();
-        var last = "";
-        try
-        {
-            await WaitAsync();
-        }
-        catch (TimeoutException ex)
-        {
-            throw new TimeoutException($"{ex.Message} Expected {string.Join(", ", expected.Select(e => $"{e.Key}: {e.Value}"))}; the last analysis: {last}", ex);
-        }
-
-        Task WaitAsync() => Eventually.TrueAsync(async () =>
-        {
-            var analysis = await admin.PostAsJsonAsync($"/v1/admin/experiments/{id}/analyze", new { }).ExpectAsync(HttpStatusCode.OK);
-            last = analysis["variants"]?.ToJsonString() ?? "";
-            var done = analysis["variants"]!.AsArray().All(v => expected.TryGetValue((string)v!["key"]!, out var e)
-                && (long)v["exposures"]! == e.Exposures && (long)v["conversions"]! == e.Conversions);
-            if (done)
-            {
-                output.WriteLine(analysis.ToJsonString());
-            }
-            return done;
-        }, "the analysis shows every event sent", TimeSpan.FromSeconds(90));
-    }
-
     /// <summary>Nothing wider than a laptop screen: no horizontal scrolling of the page.</summary>
-    private static async Task AssertFitsTheScreenAsync(IPage page)
+    internal static async Task AssertFitsTheScreenAsync(IPage page)
     {
         var overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth");
         Assert.True(overflow <= 0, $"The page is {overflow}px wider than the {ConsolePlatform.Laptop.Width}px screen.");

@@ -55,6 +55,17 @@ public sealed class AnalysisView(JsonObject json)
     public JsonObject? Diagnostics => Json["diagnostics"] as JsonObject;
     public JsonObject? Filters => Json["filters"] as JsonObject;
 
+    /// <summary>The results per value of the group-by property (<c>groups[]</c>: value, exposures, srm, metrics), in the API's order.</summary>
+    public IReadOnlyList<GroupView> Groups
+        => (Json["groups"] as JsonArray ?? [])
+            .OfType<JsonObject>()
+            .Select(g => new GroupView(
+                Str(g, "value") ?? "",
+                (long)(Num(g, "exposures") ?? 0),
+                g["srm"] is JsonObject s ? new SrmView(Num(s, "chi_square") ?? 0, Num(s, "p_value") ?? 1, Bool(s, "detected")) : null,
+                (g["metrics"] as JsonArray ?? []).OfType<JsonObject>().Select(m => MetricView.From(m, this)).ToList()))
+            .ToList();
+
     internal static string? Str(JsonNode? node, string name) => node?[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
     internal static double? Num(JsonNode? node, string name) => node?[name] is JsonValue v ? AsDouble(v) : null;
@@ -75,6 +86,13 @@ public sealed class AnalysisView(JsonObject json)
 }
 
 public sealed record SrmView(double ChiSquare, double PValue, bool Detected);
+
+/// <summary>One value of the group-by property: its users (every variant) and every metric's results over them.</summary>
+public sealed record GroupView(string Value, long Exposures, SrmView? Srm, IReadOnlyList<MetricView> Metrics)
+{
+    /// <summary>The value as shown: users without the property are grouped under "(none)".</summary>
+    public string Label => Value.Length == 0 ? "(none)" : Value;
+}
 
 public sealed record VariantRow(string Key, string Name, long Exposures, long Conversions, double? Rate, double? Mean, double? ExpectedWeight, double[]? Ci);
 
