@@ -1,4 +1,5 @@
 using Experiments.Analysis.Analyses;
+using Experiments.Analysis.Consumers;
 using Experiments.Analysis.Queries;
 using Experiments.Analysis.Scheduling;
 using Experiments.Analysis.Snapshots;
@@ -20,7 +21,11 @@ public static class Extensions
         // Configuration is read from the gateway's schema; snapshots, published alerts and bandit state live in schema "analysis".
         builder.AddPostgres(Schema, typeof(Extensions).Assembly);
         builder.AddClickHouse();
-        builder.AddMessaging("analysis");
+        // ExperimentChanged: one durable queue shared by the instances (each change taken in once, see ExperimentChangedConsumer).
+        var changes = builder.Configuration.GetSection(ExperimentChangeOptions.Section);
+        var changeOptions = changes.Get<ExperimentChangeOptions>() ?? new ExperimentChangeOptions();
+        builder.AddMessaging(changeOptions.QueuePrefix, bus =>
+            bus.AddConsumer<ExperimentChangedConsumer>().Endpoint(e => e.Temporary = changeOptions.TemporaryQueues));
 
         builder.Services.AddSingleton<ExperimentConfigReader>();
         builder.Services.AddSingleton<AnalysisConfigReader>();
@@ -30,6 +35,10 @@ public static class Extensions
         builder.Services.Configure<ScheduleOptions>(builder.Configuration.GetSection("Schedule"));
         builder.Services.AddSingleton<ScheduledAnalyses>();
         builder.Services.AddHostedService<ScheduledAnalysisService>();
+        builder.Services.Configure<ExperimentChangeOptions>(changes);
+        builder.Services.AddSingleton<PendingAnalysisSignal>();
+        builder.Services.AddSingleton<PendingAnalyses>();
+        builder.Services.AddHostedService<PendingAnalysisService>();
         builder.Services.AddGrpc();
     }
 }

@@ -46,7 +46,7 @@ public sealed class ScheduledAnalyses(
         {
             try
             {
-                published.AddRange(await RunAsync(experiment, cancellationToken));
+                published.AddRange(await AnalyseAsync(experiment, cancellationToken));
                 analysed++;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -58,12 +58,19 @@ public sealed class ScheduledAnalyses(
         return new ScheduledPass(analysed, published, failed);
     }
 
-    private async Task<IReadOnlyList<string>> RunAsync(ExperimentConfig experiment, CancellationToken cancellationToken)
+    /// <summary>
+    /// Analyses one experiment as a pass does (also run by <see cref="PendingAnalysisService"/> after a change). A stopped
+    /// experiment gets its final analysis: the data up to its stop, stored as the snapshot of the day it stopped, SRM
+    /// and stat-sig alerts still once per cause, no long-running alert and no bandit weights (it serves no traffic).
+    /// Returns what was published, as <c>key:cause</c>.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> AnalyseAsync(ExperimentConfig experiment, CancellationToken cancellationToken)
     {
         var published = new List<string>();
         var now = time.GetUtcNow();
+        var final = experiment.Status == ExperimentStatuses.Stopped;
         var settings = await config.SettingsAsync(experiment.Id, cancellationToken);
-        if (settings.PlannedEndAt is { } plannedEnd && plannedEnd < now
+        if (!final && settings.PlannedEndAt is { } plannedEnd && plannedEnd < now
             && await ClaimAsync(experiment.Id, LongRunningCause, cancellationToken) is { } longId)
         {
             await PublishOrReleaseAsync(experiment.Id, LongRunningCause, new ExperimentLongRunning(longId, experiment.ProjectId, experiment.Id,
@@ -81,7 +88,8 @@ public sealed class ScheduledAnalyses(
             return published; // nothing to analyse yet (no metric): not a failure of the schedule
         }
         var response = outcome.Response;
-        await snapshots.SaveAsync(experiment.ProjectId, experiment.Id, response, cancellationToken);
+        var snapshotDate = final && experiment.StoppedAt is { } stoppedAt ? DateOnly.FromDateTime(stoppedAt.UtcDateTime) : (DateOnly?)null;
+        await snapshots.SaveAsync(experiment.ProjectId, experiment.Id, response, snapshotDate, cancellationToken);
 
         if (outcome.Srm.Detected && await ClaimAsync(experiment.Id, SrmCause, cancellationToken) is { } srmId)
         {
@@ -104,7 +112,7 @@ public sealed class ScheduledAnalyses(
             published.Add($"{experiment.Key}:{StatSigCause}");
         }
 
-        if (experiment.BanditEnabled && await UpdateBanditAsync(outcome, now, cancellationToken))
+        if (!final && experiment.BanditEnabled && await UpdateBanditAsync(outcome, now, cancellationToken))
         {
             published.Add($"{experiment.Key}:bandit_weights");
         }

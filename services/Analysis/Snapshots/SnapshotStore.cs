@@ -56,7 +56,14 @@ public sealed class SnapshotStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Stores the analysis as the snapshot of its day (UTC), replacing an earlier one of the same day.</summary>
-    public async Task SaveAsync(string projectId, Guid experimentId, AnalyzeResponse response, CancellationToken cancellationToken)
+    public Task SaveAsync(string projectId, Guid experimentId, AnalyzeResponse response, CancellationToken cancellationToken)
+        => SaveAsync(projectId, experimentId, response, date: null, cancellationToken);
+
+    /// <summary>
+    /// Stores the analysis as the snapshot of <paramref name="date"/> (null: the UTC day it was computed; a stopped
+    /// experiment's final analysis belongs to the day it stopped), replacing an earlier one of the same day.
+    /// </summary>
+    public async Task SaveAsync(string projectId, Guid experimentId, AnalyzeResponse response, DateOnly? date, CancellationToken cancellationToken)
     {
         var computedAt = response.ComputedAt.ToDateTimeOffset();
         var metrics = response.Metrics.Select(m => new SnapshotMetric(m.Key,
@@ -70,7 +77,7 @@ public sealed class SnapshotStore(NpgsqlDataSource dataSource)
             ON CONFLICT (experiment_id, snapshot_date) DO UPDATE SET computed_at = excluded.computed_at, metrics = excluded.metrics
             """);
         command.Parameters.AddWithValue("id", experimentId);
-        command.Parameters.AddWithValue("date", DateOnly.FromDateTime(computedAt.UtcDateTime));
+        command.Parameters.AddWithValue("date", date ?? DateOnly.FromDateTime(computedAt.UtcDateTime));
         command.Parameters.AddWithValue("project", projectId);
         command.Parameters.AddWithValue("at", computedAt);
         command.Parameters.Add(new NpgsqlParameter("metrics", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(metrics, Json) });
