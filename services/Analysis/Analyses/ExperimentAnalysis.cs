@@ -100,7 +100,8 @@ public sealed class ExperimentAnalysis(AnalysisQueries queries, AnalysisConfigRe
         var sums = dataTask.Result.Metrics;
 
         var settings = new Settings(confidence, test, control, correction, cupedWindow is not null);
-        var groups = options.GroupBy is null ? [""] : population.Select(p => p.Group).Concat(sums.Select(s => s.Group)).Distinct().Order().ToList();
+        // Group values of the users the filters keep (a value whose users are all filtered out is not a group).
+        var groups = options.GroupBy is null ? [""] : population.Where(p => p.Users > 0).Select(p => p.Group).Distinct().Order(StringComparer.Ordinal).ToList();
         var overall = Evaluate(experiment, metrics, settings, population, sums, group: null);
 
         var response = new AnalyzeResponse

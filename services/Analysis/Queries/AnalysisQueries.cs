@@ -42,7 +42,7 @@ public sealed class AnalysisQueries(ClickHouseClient clickHouse)
     public static ClickHouseSql Units(AnalysisScope scope, bool withDiagnostics)
     {
         var group = scope.GroupBy is { } g
-            ? ClickHouseSql.Format($"visitParamExtractString(argMin(user_properties, time), {g})")
+            ? UserProperty(g)
             : ClickHouseSql.Raw("''");
         var diagnostics = withDiagnostics
             ? ClickHouseSql.Format($"""
@@ -60,6 +60,15 @@ public sealed class AnalysisQueries(ClickHouseClient clickHouse)
             HAVING first_exposure >= {scope.From}
             """);
     }
+
+    /// <summary>
+    /// A user property of the user's first exposure as text, as the SDKs send it: a JSON string's value, a number,
+    /// boolean or array as written (<c>31</c>, <c>true</c>, <c>["a","b"]</c>), and '' when missing or null.
+    /// </summary>
+    private static ClickHouseSql UserProperty(string property) => ClickHouseSql.Format($"""
+        multiIf(startsWith(visitParamExtractRaw(argMin(user_properties, time), {property}), '"'), visitParamExtractString(argMin(user_properties, time), {property}),
+                visitParamExtractRaw(argMin(user_properties, time), {property}) = 'null', '', visitParamExtractRaw(argMin(user_properties, time), {property}))
+        """);
 
     /// <summary>The segment and property filters as one boolean over a user's grouped exposures.</summary>
     private static ClickHouseSql Included(AnalysisScope scope)
@@ -97,8 +106,7 @@ public sealed class AnalysisQueries(ClickHouseClient clickHouse)
         }
         foreach (var filter in scope.Filters)
         {
-            conditions.Add(PropertyFilterSql.Condition(filter,
-                ClickHouseSql.Format($"visitParamExtractString(argMin(user_properties, time), {filter.Property})")));
+            conditions.Add(PropertyFilterSql.Condition(filter, UserProperty(filter.Property)));
         }
         return conditions.Count == 0 ? ClickHouseSql.Raw("1") : ClickHouseSql.Raw("(" + string.Join(") AND (", conditions.Select(c => c.Text)) + ")");
     }
