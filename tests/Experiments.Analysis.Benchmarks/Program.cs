@@ -122,10 +122,11 @@ var bare = ClickHouseSql.Format($"""
 // the least ClickHouse must compute for this analysis, with no duplicate folding, segments, diagnostics or series.
 var bareMetrics = ClickHouseSql.Format($"""
     SELECT arm, count(), sum(y0), sum(y1), sum(y1 * y1), sum(y2), sum(y2 * y2), sum(x0), sum(x1), sum(x1 * x1), sum(x2), sum(x2 * x2),
-           sum(x0 * y0), sum(x1 * y1), sum(x2 * y2)
+           sum(x0 * y0), sum(x1 * y1), sum(x2 * y2),
+           min(first_exposure) -- used outside the lambdas, or ClickHouse 18.16 prunes it from the join and fails
     FROM
     (
-        SELECT arm,
+        SELECT arm, first_exposure,
                arrayExists((ty, t) -> ty = 1 AND t >= first_exposure, tys, ts) AS y0,
                arraySum((ty, t, v) -> if(ty = 1 AND t >= first_exposure, v, 0), tys, ts, vs) AS y1,
                arrayCount((ty, t) -> ty = 2 AND t >= first_exposure, tys, ts) AS y2,
