@@ -9,7 +9,7 @@ using Experiments.TestInfrastructure.Servers;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
-// Seeds 10M exposures and 10M events for one experiment in its own ClickHouse database (kept between runs), then
+// Seeds 10M exposures, 10M events and 1.96M assignments for one experiment in its own ClickHouse database (kept between runs), then
 // times two bare ClickHouse aggregates beside the full analysis (3 metrics, CUPED, diagnostics, charts) in the same
 // run: distinct users by first-exposure variant and converters of one metric; and the same three metrics' sums with
 // their CUPED covariates, hand-written as one query without deduplication or diagnostics. See docs/benchmarks/analysis.md.
@@ -77,6 +77,28 @@ if (await clickHouse.QueryScalarAsync<long>(ClickHouseSql.Raw("SELECT count() FR
     await clickHouse.ExecuteAsync(ClickHouseSql.Raw("OPTIMIZE TABLE exposures FINAL"));
     await clickHouse.ExecuteAsync(ClickHouseSql.Raw("OPTIMIZE TABLE events FINAL"));
     Console.WriteLine($"Seeded {Users * ExposuresPerUser:N0} exposures and {Users * EventsPerUser:N0} events in {seed.Elapsed.TotalSeconds:F1} s");
+}
+// One assignment per user (the assignment service records each user, flag and variant once), all but every 50th user,
+// so the diagnostics' "exposures without assignment" has real work to do.
+if (await clickHouse.QueryScalarAsync<long>(ClickHouseSql.Raw("SELECT count() FROM assignments")) == 0)
+{
+    await clickHouse.InsertAsync("assignments",
+        ["project_id", "flag_key", "variant", "user_id", "device_id", "time", "insert_id", "received_at"],
+        async (w, ct) =>
+        {
+            for (var u = 0; u < Users; u++)
+            {
+                if (u % 50 == 0)
+                {
+                    continue;
+                }
+                var first = start.AddSeconds(u % (14 * 86_400));
+                w.WriteString(Project); w.WriteString(Flag); w.WriteString(u % 2 == 0 ? "control" : "treatment"); w.WriteString($"u{u}"); w.WriteString($"d{u}");
+                w.WriteDateTime(first.AddSeconds(-1)); w.WriteString($"a{u}"); w.WriteDateTime(first);
+                await w.EndRowAsync(ct);
+            }
+        });
+    await clickHouse.ExecuteAsync(ClickHouseSql.Raw("OPTIMIZE TABLE assignments FINAL"));
 }
 
 await using var database = await PostgresDatabase.CreateAsync("analysis_bench");
