@@ -46,11 +46,11 @@ public sealed class AnalysisQueries(ClickHouseClient clickHouse)
             : ClickHouseSql.Raw("''");
         var diagnostics = withDiagnostics
             ? ClickHouseSql.Format($"""
-                , min(variant) != max(variant) AS jumper, min(user_id = '') AS anonymous,
+                , min(cityHash64(variant)) != max(cityHash64(variant)) AS jumper, min(user_id = '') AS anonymous,
                   unit IN (SELECT {Unit} FROM assignments WHERE project_id = {scope.ProjectId} AND flag_key = {scope.FlagKey}) AS assigned
                 """)
             : ClickHouseSql.Raw(", 0 AS jumper");
-        // The user's variant is called arm here: an alias named like the column would turn min(variant) into a nested aggregate.
+        // The user's variant is called arm here: an alias named like the column would turn argMin(variant, time) into a nested aggregate.
         return ClickHouseSql.Format($"""
             SELECT {Unit} AS unit, argMin(variant, time) AS arm, min(time) AS first_exposure, {group} AS grp,
                    {Included(scope)} AS included {diagnostics}
@@ -76,7 +76,9 @@ public sealed class AnalysisQueries(ClickHouseClient clickHouse)
         var conditions = new List<ClickHouseSql>();
         var testers = scope.Testers.ToArray();
         var isTester = testers.Length == 0 ? ClickHouseSql.Raw("0") : ClickHouseSql.Format($"has({testers}, unit)");
-        var jumperFree = ClickHouseSql.Raw("min(variant) = max(variant)");
+        // Jumpers saw more than one variant; compared by hash (numeric min/max is cheaper than on strings; two variant
+        // names of one flag would have to collide in 64 bits).
+        var jumperFree = ClickHouseSql.Raw("min(cityHash64(variant)) = max(cityHash64(variant))");
         const string mobile = "(?i)android|ios|iphone|ipad|mobile";
         switch (scope.Segment)
         {
