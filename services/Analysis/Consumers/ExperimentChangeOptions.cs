@@ -8,8 +8,11 @@ public sealed class ExperimentChangeOptions
     /// <summary>Prefix of this service's RabbitMQ queues (tests use their own so that they don't compete).</summary>
     public string QueuePrefix { get; set; } = "analysis";
 
-    /// <summary>Auto-deleted queues (tests). Off in production: changes wait in the queue while no instance runs.</summary>
-    public bool TemporaryQueues { get; set; }
+    /// <summary>
+    /// Queues deleted when their last consumer disconnects (tests; shared by the instances of one test, unlike MassTransit's
+    /// exclusive temporary queues). Off in production: changes wait in the queue while no instance runs.
+    /// </summary>
+    public bool AutoDeleteQueues { get; set; }
 
     /// <summary>Off: changes are recorded but nothing analyses them (tests that drive the schedule themselves).</summary>
     public bool Enabled { get; set; } = true;

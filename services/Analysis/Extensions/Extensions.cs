@@ -8,6 +8,7 @@ using Experiments.Contracts.Grpc;
 using Experiments.Messaging;
 using Experiments.Postgres;
 using Experiments.Postgres.Configuration;
+using MassTransit;
 
 namespace Experiments.Analysis.Extensions;
 
@@ -25,7 +26,19 @@ public static class Extensions
         var changes = builder.Configuration.GetSection(ExperimentChangeOptions.Section);
         var changeOptions = changes.Get<ExperimentChangeOptions>() ?? new ExperimentChangeOptions();
         builder.AddMessaging(changeOptions.QueuePrefix, bus =>
-            bus.AddConsumer<ExperimentChangedConsumer>().Endpoint(e => e.Temporary = changeOptions.TemporaryQueues));
+        {
+            bus.AddConsumer<ExperimentChangedConsumer>();
+            if (changeOptions.AutoDeleteQueues)
+            {
+                bus.AddConfigureEndpointsCallback((_, endpoint) =>
+                {
+                    if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
+                    {
+                        rabbit.AutoDelete = true;
+                    }
+                });
+            }
+        });
 
         builder.Services.AddSingleton<ExperimentConfigReader>();
         builder.Services.AddSingleton<AnalysisConfigReader>();

@@ -6,6 +6,7 @@ using Experiments.Postgres;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
@@ -16,10 +17,13 @@ namespace Experiments.Analysis.Tests.Support;
 /// The analysis service in-process over the real servers: a fresh PostgreSQL database (gateway migrations applied,
 /// configuration inserted as rows) and a fresh ClickHouse database (the ingest service's event tables), with its
 /// MassTransit bus on the real RabbitMQ. The schedule is off: tests drive <see cref="ScheduledAnalyses.RunOnceAsync"/>.
+/// <paramref name="settings"/> override the configuration (e.g. <c>ExperimentChanges:Debounce</c>).
 /// </summary>
-public sealed class AnalysisHost : IAsyncLifetime
+public sealed class AnalysisHost(IReadOnlyDictionary<string, string?>? settings = null) : IAsyncLifetime
 {
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromMinutes(5) };
+    private readonly Dictionary<string, string?> _configuration = new();
+    private readonly List<WebApplication> _others = [];
     private PostgresDatabase? _database;
     private WebApplication? _app;
 
@@ -61,21 +65,48 @@ public sealed class AnalysisHost : IAsyncLifetime
             }
         }
 
+        _configuration["ConnectionStrings:postgres"] = _database.ConnectionString;
+        _configuration["ConnectionStrings:rabbitmq"] = servers.RabbitMq;
+        _configuration["ConnectionStrings:clickhouse"] = servers.ClickHouseFor(ClickHouseDatabase);
+        _configuration["Schedule:Enabled"] = "false";
+        _configuration["Kestrel:Endpoints:Http:Url"] = "http://127.0.0.1:0";
+        // Its own auto-deleted ExperimentChanged queue (shared by its instances), so that no other analysis service on this broker takes its events.
+        _configuration["ExperimentChanges:QueuePrefix"] = $"analysis-test-{Guid.NewGuid():N}"[..30];
+        _configuration["ExperimentChanges:AutoDeleteQueues"] = "true";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            _configuration[key] = value;
+        }
+        _app = await StartInstanceAsync();
+        DataSource = _app.Services.GetRequiredService<NpgsqlDataSource>();
+    }
+
+    /// <summary>Another instance of the service over the same databases and the same queues (as a second replica would run).</summary>
+    public async Task<IServiceProvider> StartAnotherInstanceAsync()
+    {
+        var app = await StartInstanceAsync();
+        _others.Add(app);
+        return app.Services;
+    }
+
+    private async Task<WebApplication> StartInstanceAsync()
+    {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Configuration["ConnectionStrings:postgres"] = _database.ConnectionString;
-        builder.Configuration["ConnectionStrings:rabbitmq"] = servers.RabbitMq;
-        builder.Configuration["ConnectionStrings:clickhouse"] = servers.ClickHouseFor(ClickHouseDatabase);
-        builder.Configuration["Schedule:Enabled"] = "false";
-        builder.Configuration["Kestrel:Endpoints:Http:Url"] = "http://127.0.0.1:0";
+        builder.Configuration.AddInMemoryCollection(_configuration);
         builder.AddApplicationServices();
-        _app = builder.Build();
-        await _app.StartAsync();
-        DataSource = _app.Services.GetRequiredService<NpgsqlDataSource>();
+        var app = builder.Build();
+        await app.StartAsync();
+        return app;
     }
 
     public async Task DisposeAsync()
     {
+        foreach (var other in _others)
+        {
+            await other.StopAsync();
+            await other.DisposeAsync();
+        }
         if (_app is not null)
         {
             await _app.StopAsync();
