@@ -44,6 +44,7 @@ public static class Extensions
         builder.Services.AddSingleton<AnalysisConfigReader>();
         builder.Services.AddSingleton<AnalysisQueries>();
         builder.Services.AddSingleton<SnapshotStore>();
+        builder.Services.AddSingleton<LatestResults>();
         builder.Services.AddSingleton<ExperimentAnalysis>();
         builder.Services.Configure<ScheduleOptions>(builder.Configuration.GetSection("Schedule"));
         builder.Services.AddSingleton<ScheduledAnalyses>();

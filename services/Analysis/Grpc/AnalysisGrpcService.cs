@@ -5,13 +5,84 @@ using Experiments.Contracts.Analysis.V1;
 using Experiments.Postgres.Configuration;
 using Experiments.Statistics.Contracts;
 using Experiments.Statistics.Validation;
+using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using LatestResultsReader = Experiments.Analysis.Snapshots.LatestResults;
 using PropertyFilter = Experiments.Postgres.Configuration.PropertyFilter;
 
 namespace Experiments.Analysis.Grpc;
 
-public sealed class AnalysisGrpcService(ExperimentConfigReader configs, ExperimentAnalysis analysis) : AnalysisService.AnalysisServiceBase
+public sealed class AnalysisGrpcService(ExperimentConfigReader configs, ExperimentAnalysis analysis, LatestResultsReader latest) : AnalysisService.AnalysisServiceBase
 {
+    /// <summary>At most this many experiment ids in one request.</summary>
+    public const int MaxExperimentIds = 1000;
+
+    /// <summary>The latest stored result of each (or each asked) experiment of the project: PostgreSQL only.</summary>
+    public override async Task<LatestResultsResponse> LatestResults(LatestResultsRequest request, ServerCallContext context)
+    {
+        if (string.IsNullOrWhiteSpace(request.ProjectId))
+        {
+            throw Invalid("project_id is required.");
+        }
+        if (request.ExperimentIds.Count > MaxExperimentIds)
+        {
+            throw Invalid($"experiment_ids takes at most {MaxExperimentIds} ids.");
+        }
+        var ids = new HashSet<Guid>();
+        for (var i = 0; i < request.ExperimentIds.Count; i++)
+        {
+            if (!Guid.TryParse(request.ExperimentIds[i], out var id))
+            {
+                throw Invalid($"experiment_ids[{i}] must be a UUID.");
+            }
+            ids.Add(id);
+        }
+        var response = new LatestResultsResponse();
+        foreach (var result in await latest.ForProjectAsync(request.ProjectId, ids, context.CancellationToken))
+        {
+            var item = new LatestResult
+            {
+                ExperimentId = result.ExperimentId.ToString(),
+                ComputedAt = Timestamp.FromDateTimeOffset(result.ComputedAt),
+                SnapshotDate = result.SnapshotDate.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+                Winner = result.Winner ?? "",
+                PrimaryMetric = result.PrimaryMetric,
+                Significant = result.Significant,
+                SrmDetected = result.SrmDetected,
+            };
+            if (result.PrimaryPValue is { } p)
+            {
+                item.PrimaryPValue = p;
+            }
+            item.Comparisons.AddRange(result.Comparisons.Select(c =>
+            {
+                var comparison = new Comparison
+                {
+                    Variant = c.Variant,
+                    ControlMean = c.ControlMean,
+                    Mean = c.Mean,
+                    AbsoluteLift = c.AbsoluteLift,
+                    RelativeLift = c.RelativeLift,
+                    CiAbsolute = Bounds(c.CiAbsoluteLower, c.CiAbsoluteUpper),
+                    CiRelative = Bounds(c.CiRelativeLower, c.CiRelativeUpper),
+                    Significant = c.Significant,
+                };
+                if (c.PValue is { } value)
+                {
+                    comparison.PValue = value;
+                }
+                return comparison;
+            }));
+            response.Results.Add(item);
+        }
+        return response;
+    }
+
+    /// <summary>A stored interval (null sides are unbounded); none when neither side was stored.</summary>
+    private static Contracts.Analysis.V1.Interval? Bounds(double? lower, double? upper) => lower is null && upper is null
+        ? null
+        : new Contracts.Analysis.V1.Interval { Lower = lower ?? double.NegativeInfinity, Upper = upper ?? double.PositiveInfinity };
+
     public override async Task<AnalyzeResponse> Analyze(AnalyzeRequest request, ServerCallContext context)
     {
         if (string.IsNullOrWhiteSpace(request.ProjectId))
