@@ -25,7 +25,11 @@ public static class Charts
             charts.EventTotals.Add(Daily(variant.Key, events.Where(e => e.Variant == variant.Key).Select(e => (e.Day, (double)e.Count)), primaryMetric));
         }
 
-        var today = DateOnly.FromDateTime(response.ComputedAt.ToDateTime());
+        // This analysis is the point of the day its data ends: today, or the day a stopped experiment (or a chosen
+        // range) ends, which replaces that day's stored snapshot instead of adding a second point with the same figures.
+        var computed = response.ComputedAt.ToDateTime();
+        var end = response.Filters?.To?.ToDateTime() ?? computed;
+        var today = DateOnly.FromDateTime(end < computed ? end : computed);
         var primary = response.Metrics.First(m => m.Key == primaryMetric);
         var past = history.Where(s => s.Date < today).ToList();
         foreach (var variant in primary.Variants)
