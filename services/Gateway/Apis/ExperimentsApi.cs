@@ -21,6 +21,7 @@ public static class ExperimentsApi
             .WithTags("Experiments");
 
         api.MapGet("/", ListExperiments).WithName("ListExperiments");
+        api.MapLatestResults();
         api.MapPost("/", CreateExperiment).WithName("CreateExperiment");
         api.MapGet("/{id:guid}", GetExperiment).WithName("GetExperiment");
         api.MapPost("/{id:guid}/variants", AddVariant).WithName("AddVariant");
