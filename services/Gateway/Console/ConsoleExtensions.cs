@@ -22,7 +22,7 @@ public static class ConsoleExtensions
         builder.Services.AddDataProtection();
         builder.Services.AddSingleton<GatewayAddress>();
         builder.Services.AddScoped<ConsoleSession>();
-        builder.Services.AddScoped<ExperimentAnalyses>();
+        builder.Services.AddScoped<ExperimentResults>();
         builder.Services.AddHttpClient<AdminApiClient>((sp, http) =>
         {
             http.BaseAddress = sp.GetRequiredService<GatewayAddress>().Resolve();

@@ -127,6 +127,21 @@ public sealed class ExperimentLifecycleTests(ConsolePlatform console, ITestOutpu
         var stopped = await admin.GetAsync($"/v1/admin/experiments/{id}").ExpectAsync(HttpStatusCode.OK);
         Assert.Equal("stopped", (string?)stopped["status"]);
 
+        // "Winners found" counts stored results only (no analysis per page load): the stop makes the analysis service
+        // store the final analysis, and then the card, the row and the drawer show the winner and when it was computed.
+        await Eventually.TrueAsync(async () =>
+        {
+            var stored = await admin.GetAsync($"/v1/admin/experiments/results?experiment_id={id}").ExpectAsync(HttpStatusCode.OK);
+            return stored["results"]!.AsArray().Any(r => (string?)r!["winner"] == "treatment");
+        }, "the final analysis is stored with the treatment as winner", TimeSpan.FromSeconds(90));
+        await page.GotoAsync($"/console/experiments?view={id}");
+        var winners = page.Locator(".stat-card", new() { HasText = "Winners found" });
+        await Expect(winners.Locator(".stat-value")).Not.ToHaveTextAsync("0");
+        await Expect(winners.Locator(".stat-note")).ToContainTextAsync("as of");
+        await Expect(row.Locator(".badge", new() { HasText = "Winner: treatment" })).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-drawer] .badge", new() { HasText = "Winner: treatment" })).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-drawer] [data-result-as-of]")).ToContainTextAsync("as of");
+
         // Notifications, then sign out: the console is closed again.
         await page.GotoAsync("/console/notifications", new() { Timeout = 45_000 });
         await Expect(page.Locator("h1")).ToHaveTextAsync("Notifications");

@@ -53,3 +53,11 @@ public sealed record AnalyzeBody(
     DateTimeOffset? From = null, DateTimeOffset? To = null, string? Segment = null, IReadOnlyList<PropertyFilterBody>? Filters = null, string? GroupBy = null);
 
 public sealed record PropertyFilterBody(string Property, string Operator, IReadOnlyList<string> Values);
+
+/// <summary>GET /v1/admin/experiments/results: the latest stored analysis result of each experiment that has one.</summary>
+public sealed record LatestResultsView(List<LatestResultView> Results);
+
+/// <summary>One experiment's latest stored result (a scheduled, debounced or final analysis, as the analysis service stored it).</summary>
+public sealed record LatestResultView(
+    Guid ExperimentId, DateTimeOffset ComputedAt, string SnapshotDate, string? Winner, string PrimaryMetric, bool Significant,
+    double? PrimaryPValue, bool SrmDetected);

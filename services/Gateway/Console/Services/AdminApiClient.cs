@@ -43,6 +43,10 @@ public sealed class AdminApiClient(HttpClient http, ConsoleSession session)
     public Task<ApiResult<ExperimentView>> StopAsync(Guid id, CancellationToken ct)
         => SendAsync<ExperimentView>(HttpMethod.Post, $"{Experiments}/{id}/stop", null, null, ct);
 
+    /// <summary>The latest stored analysis result of the project's experiments (no analysis is run).</summary>
+    public Task<ApiResult<LatestResultsView>> LatestResultsAsync(CancellationToken ct)
+        => SendAsync<LatestResultsView>(HttpMethod.Get, $"{Experiments}/results?project_id={Uri.EscapeDataString(session.ProjectId)}", null, null, ct);
+
     public Task<ApiResult<JsonObject>> AnalyzeAsync(Guid id, AnalyzeBody body, CancellationToken ct)
         => SendAsync<JsonObject>(HttpMethod.Post, $"{Experiments}/{id}/analyze", body, null, ct);
 
