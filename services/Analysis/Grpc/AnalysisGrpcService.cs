@@ -17,7 +17,10 @@ public sealed class AnalysisGrpcService(ExperimentConfigReader configs, Experime
     /// <summary>At most this many experiment ids in one request.</summary>
     public const int MaxExperimentIds = 1000;
 
-    /// <summary>The latest stored result of each (or each asked) experiment of the project: PostgreSQL only.</summary>
+    /// <summary>
+    /// The latest stored result of each (or each asked) experiment of the project, with the verdict stored with the
+    /// snapshot (derived for snapshots stored before it was): PostgreSQL only.
+    /// </summary>
     public override async Task<LatestResultsResponse> LatestResults(LatestResultsRequest request, ServerCallContext context)
     {
         if (string.IsNullOrWhiteSpace(request.ProjectId))
@@ -49,11 +52,26 @@ public sealed class AnalysisGrpcService(ExperimentConfigReader configs, Experime
                 PrimaryMetric = result.PrimaryMetric,
                 Significant = result.Significant,
                 SrmDetected = result.SrmDetected,
+                Recommendation = result.Recommendation ?? "",
+                Control = result.Control ?? "",
+                VerdictStored = result.VerdictStored,
             };
             if (result.PrimaryPValue is { } p)
             {
                 item.PrimaryPValue = p;
             }
+            if (result.SrmPValue is { } srmP)
+            {
+                item.SrmPValue = srmP;
+            }
+            item.Variants.AddRange((result.Variants ?? []).Select(v => new VariantResult
+            {
+                Key = v.Key,
+                Name = v.Name,
+                Exposures = v.Exposures,
+                Conversions = v.Conversions,
+                Rate = v.Exposures > 0 ? (double)v.Conversions / v.Exposures : 0,
+            }));
             item.Comparisons.AddRange(result.Comparisons.Select(c =>
             {
                 var comparison = new Comparison

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Experiments.Analysis.Scheduling;
-using Experiments.Postgres.Configuration;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -8,8 +7,15 @@ namespace Experiments.Analysis.Snapshots;
 
 /// <summary>
 /// An experiment's latest stored result: its newest snapshot (by <c>computed_at</c>; a scheduled pass, a debounced
-/// analysis after a change, or the final analysis after a stop), with the winner derived from the stored primary metric.
+/// analysis after a change, or the final analysis after a stop), with the verdict the analysis gave at the time.
 /// </summary>
+/// <param name="Winner">The stored winner; for a snapshot stored before the verdict was (<paramref name="VerdictStored"/> false): derived.</param>
+/// <param name="Recommendation">The analysis summary's recommendation; null for a snapshot stored without its verdict.</param>
+/// <param name="Control">The control of that analysis; for an old snapshot: today's configured control.</param>
+/// <param name="SrmPValue">The sample-ratio test's p-value of that analysis; null for an old snapshot.</param>
+/// <param name="SrmDetected">The snapshot's SRM; for an old snapshot: an SRM alert was ever raised for the experiment.</param>
+/// <param name="Variants">The primary metric's per-variant exposures and conversions; empty for an old snapshot.</param>
+/// <param name="VerdictStored">The snapshot stores its verdict (written since migration 0003).</param>
 public sealed record LatestStoredResult(
     Guid ExperimentId,
     DateOnly SnapshotDate,
@@ -19,19 +25,26 @@ public sealed record LatestStoredResult(
     string? Winner,
     bool Significant,
     double? PrimaryPValue,
-    bool SrmDetected);
+    bool SrmDetected,
+    string? Recommendation = null,
+    string? Control = null,
+    double? SrmPValue = null,
+    IReadOnlyList<SnapshotVariant>? Variants = null,
+    bool VerdictStored = false);
 
 /// <summary>
-/// Reads the latest stored result of a project's experiments from PostgreSQL only (schema <c>analysis</c>, and the
-/// gateway's configuration for the primary metric's direction and the control), never from ClickHouse: cheap enough
-/// for a page load.
+/// Reads the latest stored result of a project's experiments from PostgreSQL only (schema <c>analysis</c>, and for old
+/// snapshots the gateway's configuration), never from ClickHouse: cheap enough for a page load.
 /// </summary>
 /// <remarks>
-/// A snapshot stores the metrics' comparisons, not the analysis' summary, so the winner is derived here the way
-/// <c>ExperimentAnalysis</c> summarises: no winner while a comparison is held back by the data-quality gate (no
-/// p-value) or after an SRM alert; else the best significant treatment in the metric's direction; else the control
-/// when every significant difference favours it. SRM is not stored per snapshot: <see cref="LatestStoredResult.SrmDetected"/>
-/// is "an SRM alert was raised for the experiment" (analysis.published_events, cause <c>srm</c>).
+/// A snapshot written since migration 0003 stores what the analysis' summary said (winner, recommendation, control,
+/// SRM, the primary metric's per-variant exposures and conversions): that is returned as stored, whatever the
+/// configuration says today. A snapshot written before stores only the metrics' comparisons, so its winner is derived
+/// the way <c>ExperimentAnalysis</c> summarises, with today's direction of the primary metric and today's control: no
+/// winner while a comparison is held back by the data-quality gate (no p-value) or after an SRM alert; else the best
+/// significant treatment in the metric's direction; else the control when every significant difference favours it;
+/// and its <see cref="LatestStoredResult.SrmDetected"/> is "an SRM alert was raised for the experiment"
+/// (analysis.published_events, cause <c>srm</c>).
 /// </remarks>
 public sealed class LatestResults(NpgsqlDataSource dataSource)
 {
@@ -40,19 +53,26 @@ public sealed class LatestResults(NpgsqlDataSource dataSource)
     /// <param name="experimentIds">Only these experiments; null or empty: every experiment of the project with a snapshot.</param>
     public async Task<IReadOnlyList<LatestStoredResult>> ForProjectAsync(string projectId, IReadOnlyCollection<Guid>? experimentIds, CancellationToken cancellationToken)
     {
+        // The configuration and the alerts are read only for old snapshots (recommendation null): the CASEs skip them otherwise.
         await using var command = dataSource.CreateCommand($"""
             SELECT s.experiment_id, s.snapshot_date, s.computed_at, s.metrics::text,
-                   COALESCE(m.direction, 'increase'),
-                   COALESCE(st.control, (SELECT v.key FROM gateway.variants v WHERE v.experiment_id = s.experiment_id ORDER BY v.position LIMIT 1)),
-                   EXISTS (SELECT 1 FROM analysis.published_events p WHERE p.experiment_id = s.experiment_id AND p.cause = @srm)
+                   CASE WHEN s.recommendation IS NULL THEN COALESCE(m.direction, 'increase') END,
+                   CASE WHEN s.recommendation IS NULL
+                        THEN COALESCE(st.control, (SELECT v.key FROM gateway.variants v WHERE v.experiment_id = s.experiment_id ORDER BY v.position LIMIT 1))
+                        ELSE s.control END,
+                   CASE WHEN s.recommendation IS NULL OR s.srm_detected IS NULL
+                        THEN EXISTS (SELECT 1 FROM analysis.published_events p WHERE p.experiment_id = s.experiment_id AND p.cause = @srm)
+                        ELSE s.srm_detected END,
+                   s.recommendation, s.winner, s.srm_p_value, s.variants::text
             FROM (
-                SELECT DISTINCT ON (experiment_id) experiment_id, snapshot_date, computed_at, metrics
+                SELECT DISTINCT ON (experiment_id) experiment_id, snapshot_date, computed_at, metrics,
+                       winner, recommendation, control, srm_p_value, srm_detected, variants
                 FROM analysis.snapshots
                 WHERE project_id = @project {(experimentIds is { Count: > 0 } ? "AND experiment_id = ANY(@ids)" : "")}
                 ORDER BY experiment_id, computed_at DESC, snapshot_date DESC
             ) s
-            LEFT JOIN gateway.experiment_metrics m ON m.experiment_id = s.experiment_id AND m.key = s.metrics -> 0 ->> 'key'
-            LEFT JOIN gateway.experiment_settings st ON st.experiment_id = s.experiment_id
+            LEFT JOIN gateway.experiment_metrics m ON s.recommendation IS NULL AND m.experiment_id = s.experiment_id AND m.key = s.metrics -> 0 ->> 'key'
+            LEFT JOIN gateway.experiment_settings st ON s.recommendation IS NULL AND st.experiment_id = s.experiment_id
             ORDER BY s.computed_at DESC, s.experiment_id
             """);
         command.Parameters.AddWithValue("project", projectId);
@@ -70,6 +90,7 @@ public sealed class LatestResults(NpgsqlDataSource dataSource)
             var comparisons = primary?.Comparisons ?? [];
             var srm = reader.GetBoolean(6);
             var control = reader.IsDBNull(5) ? null : reader.GetString(5);
+            var stored = !reader.IsDBNull(7);
             var best = comparisons.Where(c => c.Significant).OrderBy(c => c.PValue ?? 1).FirstOrDefault();
             results.Add(new LatestStoredResult(
                 reader.GetGuid(0),
@@ -77,15 +98,20 @@ public sealed class LatestResults(NpgsqlDataSource dataSource)
                 reader.GetFieldValue<DateTimeOffset>(2),
                 primary?.Key ?? "",
                 comparisons,
-                Winner(comparisons, reader.GetString(4), control, srm),
+                stored ? (reader.IsDBNull(8) ? null : reader.GetString(8)) : Winner(comparisons, reader.GetString(4), control, srm),
                 comparisons.Any(c => c.Significant),
                 best?.PValue ?? comparisons.Where(c => c.PValue is not null).Min(c => c.PValue),
-                srm));
+                srm,
+                stored ? reader.GetString(7) : null,
+                control,
+                reader.IsDBNull(9) ? null : reader.GetDouble(9),
+                reader.IsDBNull(10) ? [] : JsonSerializer.Deserialize<List<SnapshotVariant>>(reader.GetString(10), Json) ?? [],
+                stored));
         }
         return results;
     }
 
-    /// <summary>The summary's winner rule over the stored comparisons (see the remarks on <see cref="LatestResults"/>).</summary>
+    /// <summary>The summary's winner rule over the stored comparisons (for snapshots stored without their verdict; see the remarks on <see cref="LatestResults"/>).</summary>
     public static string? Winner(IReadOnlyList<SnapshotComparison> comparisons, string direction, string? control, bool srmDetected)
     {
         if (srmDetected || comparisons.Count == 0 || comparisons.Any(c => c.PValue is null))

@@ -12,6 +12,9 @@ public sealed record SnapshotComparison(
     string Variant, double ControlMean, double Mean, double AbsoluteLift, double RelativeLift, double? PValue,
     double? CiAbsoluteLower, double? CiAbsoluteUpper, double? CiRelativeLower, double? CiRelativeUpper, bool Significant);
 
+/// <summary>One variant's primary-metric figures in a snapshot: distinct exposed users and converters among them.</summary>
+public sealed record SnapshotVariant(string Key, string Name, long Exposures, long Conversions);
+
 /// <summary>One metric in a snapshot: its comparisons and each variant's mean.</summary>
 public sealed record SnapshotMetric(string Key, IReadOnlyList<SnapshotComparison> Comparisons, IReadOnlyDictionary<string, double> Means);
 
@@ -35,7 +38,11 @@ public sealed record Snapshot(DateOnly Date, DateTimeOffset ComputedAt, IReadOnl
             : null;
 }
 
-/// <summary>Daily snapshots in the analysis schema: written by the scheduled analyses, read for charts and the running p-value.</summary>
+/// <summary>
+/// Daily snapshots in the analysis schema: written by the scheduled analyses (and the final one after a stop), read for
+/// charts and the running p-value, and, with the summary's verdict stored beside them (winner, recommendation, control,
+/// SRM, the primary metric's per-variant exposures and conversions), for the latest results.
+/// </summary>
 public sealed class SnapshotStore(NpgsqlDataSource dataSource)
 {
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
@@ -71,16 +78,33 @@ public sealed class SnapshotStore(NpgsqlDataSource dataSource)
                 c.HasPValue ? c.PValue : null, Bound(c.CiAbsolute?.Lower), Bound(c.CiAbsolute?.Upper), Bound(c.CiRelative?.Lower),
                 Bound(c.CiRelative?.Upper), c.Significant)).ToList(),
             m.Variants.ToDictionary(v => v.Key, v => v.Mean))).ToList();
+        // The summary's verdict as the analysis gave it (migration 0003), read back by LatestResults.
+        var primary = response.Metrics.FirstOrDefault();
+        var variants = (primary?.Variants.Select(v => new SnapshotVariant(v.Key, v.Name, v.Exposures, v.Conversions))
+            ?? response.Variants.Select(v => new SnapshotVariant(v.Key, v.Name, v.Exposures, v.Conversions))).ToList();
+        var winner = response.Summary?.Winner is { Length: > 0 } w ? w : response.Winner;
+        var recommendation = response.Summary?.Recommendation is { Length: > 0 } r ? r : response.Recommendation;
+        var srm = response.Srm ?? response.DataQuality?.Srm;
         await using var command = dataSource.CreateCommand("""
-            INSERT INTO analysis.snapshots (experiment_id, snapshot_date, project_id, computed_at, metrics)
-            VALUES (@id, @date, @project, @at, @metrics)
-            ON CONFLICT (experiment_id, snapshot_date) DO UPDATE SET computed_at = excluded.computed_at, metrics = excluded.metrics
+            INSERT INTO analysis.snapshots (experiment_id, snapshot_date, project_id, computed_at, metrics,
+                                            winner, recommendation, control, srm_p_value, srm_detected, variants)
+            VALUES (@id, @date, @project, @at, @metrics, @winner, @recommendation, @control, @srm_p, @srm_detected, @variants)
+            ON CONFLICT (experiment_id, snapshot_date) DO UPDATE SET
+                computed_at = excluded.computed_at, metrics = excluded.metrics, winner = excluded.winner,
+                recommendation = excluded.recommendation, control = excluded.control, srm_p_value = excluded.srm_p_value,
+                srm_detected = excluded.srm_detected, variants = excluded.variants
             """);
         command.Parameters.AddWithValue("id", experimentId);
         command.Parameters.AddWithValue("date", date ?? DateOnly.FromDateTime(computedAt.UtcDateTime));
         command.Parameters.AddWithValue("project", projectId);
         command.Parameters.AddWithValue("at", computedAt);
         command.Parameters.Add(new NpgsqlParameter("metrics", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(metrics, Json) });
+        command.Parameters.Add(new NpgsqlParameter("winner", NpgsqlDbType.Text) { Value = winner is { Length: > 0 } ? winner : (object)DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("recommendation", NpgsqlDbType.Text) { Value = recommendation });
+        command.Parameters.Add(new NpgsqlParameter("control", NpgsqlDbType.Text) { Value = response.Control });
+        command.Parameters.Add(new NpgsqlParameter("srm_p", NpgsqlDbType.Double) { Value = srm is { } s && double.IsFinite(s.PValue) ? (object)s.PValue : DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("srm_detected", NpgsqlDbType.Boolean) { Value = srm is null ? DBNull.Value : (object)srm.Detected });
+        command.Parameters.Add(new NpgsqlParameter("variants", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(variants, Json) });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
