@@ -78,11 +78,16 @@ public static class LatestResultsApi
 public sealed record LatestResultsBody(IReadOnlyList<LatestResultBody> Results);
 
 /// <summary>One experiment's latest stored analysis result.</summary>
-/// <param name="Winner">Key of the winning variant; null when there is none (derived from the stored primary-metric comparisons with the analysis summary's rule; none after an SRM alert).</param>
+/// <param name="Winner">Key of the winning variant; null when there is none. The analysis summary's winner stored with the snapshot; for a snapshot stored before verdicts were (<paramref name="VerdictStored"/> false) derived from its primary-metric comparisons with today's control and direction (none after an SRM alert).</param>
 /// <param name="SnapshotDate">The UTC day the snapshot belongs to (a stopped experiment's final analysis: its stop day).</param>
 /// <param name="PrimaryPValue">The primary metric's p-value (most significant treatment, else the lowest); null when all were held back.</param>
-/// <param name="SrmDetected">An SRM alert was raised for the experiment.</param>
+/// <param name="SrmDetected">The snapshot's sample ratio mismatch; for a snapshot stored before verdicts were: an SRM alert was raised for the experiment.</param>
 /// <param name="Comparisons">The primary metric's treatments as stored; intervals are [lower, upper] with null for an unbounded or unstored side.</param>
+/// <param name="Recommendation">The analysis summary's recommendation; null for a snapshot stored before verdicts were.</param>
+/// <param name="Control">The control of the snapshot's analysis (an old snapshot: today's control).</param>
+/// <param name="SrmPValue">The p-value of the snapshot's sample-ratio test; null for an old snapshot.</param>
+/// <param name="Variants">The primary metric's per-variant exposures and conversions of the snapshot; empty for an old snapshot.</param>
+/// <param name="VerdictStored">Winner, recommendation, control, SRM and variants are the snapshot's own.</param>
 public sealed record LatestResultBody(
     Guid ExperimentId,
     DateTimeOffset ComputedAt,
@@ -92,7 +97,12 @@ public sealed record LatestResultBody(
     bool Significant,
     double? PrimaryPValue,
     bool SrmDetected,
-    IReadOnlyList<LatestComparisonBody> Comparisons)
+    IReadOnlyList<LatestComparisonBody> Comparisons,
+    string? Recommendation,
+    string? Control,
+    double? SrmPValue,
+    IReadOnlyList<LatestVariantBody> Variants,
+    bool VerdictStored)
 {
     public static LatestResultBody From(LatestResult r) => new(
         Guid.Parse(r.ExperimentId),
@@ -104,7 +114,12 @@ public sealed record LatestResultBody(
         r.HasPrimaryPValue ? r.PrimaryPValue : null,
         r.SrmDetected,
         r.Comparisons.Select(c => new LatestComparisonBody(c.Variant, c.ControlMean, c.Mean, c.AbsoluteLift, c.RelativeLift,
-            c.HasPValue ? c.PValue : null, Bounds(c.CiAbsolute), Bounds(c.CiRelative), c.Significant)).ToList());
+            c.HasPValue ? c.PValue : null, Bounds(c.CiAbsolute), Bounds(c.CiRelative), c.Significant)).ToList(),
+        string.IsNullOrEmpty(r.Recommendation) ? null : r.Recommendation,
+        string.IsNullOrEmpty(r.Control) ? null : r.Control,
+        r.HasSrmPValue ? Finite(r.SrmPValue) : null,
+        r.Variants.Select(v => new LatestVariantBody(v.Key, v.Name, v.Exposures, v.Conversions, Finite(v.Rate))).ToList(),
+        r.VerdictStored);
 
     private static double?[]? Bounds(Contracts.Analysis.V1.Interval? interval)
         => interval is null ? null : [Finite(interval.Lower), Finite(interval.Upper)];
@@ -115,3 +130,6 @@ public sealed record LatestResultBody(
 public sealed record LatestComparisonBody(
     string Variant, double ControlMean, double Mean, double AbsoluteLift, double RelativeLift, double? PValue,
     double?[]? CiAbsolute, double?[]? CiRelative, bool Significant);
+
+/// <summary>One variant's primary-metric figures in the stored snapshot: exposed users, converters among them, their ratio.</summary>
+public sealed record LatestVariantBody(string Key, string Name, long Exposures, long Conversions, double? Rate);

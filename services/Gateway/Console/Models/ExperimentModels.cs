@@ -57,7 +57,14 @@ public sealed record PropertyFilterBody(string Property, string Operator, IReadO
 /// <summary>GET /v1/admin/experiments/results: the latest stored analysis result of each experiment that has one.</summary>
 public sealed record LatestResultsView(List<LatestResultView> Results);
 
-/// <summary>One experiment's latest stored result (a scheduled, debounced or final analysis, as the analysis service stored it).</summary>
+/// <summary>
+/// One experiment's latest stored result (a scheduled, debounced or final analysis, as the analysis service stored it).
+/// <see cref="Variants"/>: the primary metric's exposures and conversions of that analysis (empty for a snapshot stored
+/// before they were).
+/// </summary>
 public sealed record LatestResultView(
     Guid ExperimentId, DateTimeOffset ComputedAt, string SnapshotDate, string? Winner, string PrimaryMetric, bool Significant,
-    double? PrimaryPValue, bool SrmDetected);
+    double? PrimaryPValue, bool SrmDetected, string? Recommendation = null, IReadOnlyList<LatestVariantView>? Variants = null);
+
+/// <summary>A variant's primary-metric figures in the stored result.</summary>
+public sealed record LatestVariantView(string Key, long Exposures, long Conversions);
