@@ -50,7 +50,7 @@ public sealed class AnalysisTraffic
     private static readonly Dictionary<string, (double Rate, double Revenue)> Effects = new()
     {
         ["control"] = (0.10, 20),
-        ["treatment"] = (0.16, 26),
+        ["treatment"] = (0.18, 26),
         ["bold"] = (0.11, 20),
     };
 
@@ -118,8 +118,10 @@ public sealed class AnalysisTraffic
             string Id() => $"{user.Unit}-e{n++}";
             double Revenue(double @base) => Math.Round(@base + r.NextDouble() * 50, 2);
 
-            // Before exposure: inside the 7-day CUPED window, outside it, and one second before the exposure.
-            if (r.NextDouble() < 0.25)
+            // Before exposure: inside the 7-day CUPED window, outside it, and one second before the exposure. Earlier
+            // buyers buy more afterwards too, so the covariate explains part of the variance (CUPED's point).
+            var buyer = r.NextDouble() < 0.25;
+            if (buyer)
             {
                 for (var k = r.Next(1, 3); k > 0; k--)
                 {
@@ -143,7 +145,7 @@ public sealed class AnalysisTraffic
             {
                 user.Events.Add(new("purchase", first, Revenue(revenue), Id()));
             }
-            if (r.NextDouble() < rate)
+            if (r.NextDouble() < (buyer ? 2.5 * rate : rate))
             {
                 for (var k = r.Next(1, 4); k > 0; k--)
                 {
