@@ -190,6 +190,8 @@ public sealed class AnalysisFiguresEndToEndTests(LaunchedPlatform platform, ITes
         var elsewhere = await AnalyzeAsync(admin, id, elsewhereBody);
         AssertAnalysis(elsewhere, traffic, u => u.Country != "DE", TestKind.Ttest, cuped, elsewhereBody.ToJsonString());
         Assert.False((bool)elsewhere["srm"]!["detected"]!);
+        output.WriteLine($"SRM p-values: everyone {defaults["srm"]!["p_value"]}, Germany {germany["srm"]!["p_value"]}, elsewhere {elsewhere["srm"]!["p_value"]}; " +
+            $"primary p-values (sequential, CUPED): {string.Join(", ", defaults["comparisons"]!.AsArray().Select(c => $"{c!["variant"]} {c["p_value"]}"))}");
 
         // Group-by plan: one group per plan of the first exposure (later upgrades don't move a user), each with its own figures.
         var groupedBody = new JsonObject { ["test"] = "ttest", ["group_by"] = "plan" };
