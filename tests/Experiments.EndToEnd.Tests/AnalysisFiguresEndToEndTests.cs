@@ -197,21 +197,18 @@ public sealed class AnalysisFiguresEndToEndTests(LaunchedPlatform platform, ITes
         var groupedBody = new JsonObject { ["test"] = "ttest", ["group_by"] = "plan" };
         var grouped = await AnalyzeAsync(admin, id, groupedBody);
         AssertAnalysis(grouped, traffic, _ => true, TestKind.Ttest, cuped, groupedBody.ToJsonString());
-        var groups = grouped["groups"]!.AsArray();
-        Assert.Equal(AnalysisTraffic.Plans, groups.Select(g => (string)g!["value"]!));
-        foreach (var group in groups)
+        AssertGroups(grouped, traffic, _ => true, TestKind.Ttest, cuped, 0.95, groupedBody.ToJsonString());
+
+        // Filter and group-by together, at 90% confidence: the German users of each plan.
+        var germanPlansBody = new JsonObject
         {
-            var plan = (string)group!["value"]!;
-            bool InPlan(TrafficUser u) => u.Plan == plan;
-            Assert.Equal(exposed.Count(InPlan), (long)group["exposures"]!);
-            var expectedSrm = ExperimentAnalyzer.Analyze(traffic.Expected(Purchase, InPlan, TestKind.Ttest, cuped)).Srm;
-            AssertSrm(expectedSrm, group["srm"]!, $"group {plan}");
-            foreach (var metric in Metrics)
-            {
-                var expected = ExperimentAnalyzer.Analyze(traffic.Expected(metric, InPlan, TestKind.Ttest, cuped));
-                AssertMetric(expected, exposed.Where(InPlan).ToList(), metric, MetricNode(group["metrics"]!, metric), $"group {plan}");
-            }
-        }
+            ["test"] = "ttest", ["confidence_level"] = 0.9, ["group_by"] = "plan",
+            ["filters"] = new JsonArray(new JsonObject { ["property"] = "country", ["values"] = new JsonArray("DE") }),
+        };
+        var germanPlans = await AnalyzeAsync(admin, id, germanPlansBody);
+        Assert.Equal(0.9, (double)germanPlans["confidence_level"]!);
+        AssertAnalysis(germanPlans, traffic, u => u.Country == "DE", TestKind.Ttest, cuped, germanPlansBody.ToJsonString(), 0.9);
+        AssertGroups(germanPlans, traffic, u => u.Country == "DE", TestKind.Ttest, cuped, 0.9, germanPlansBody.ToJsonString());
         Assert.Contains(traffic.Users, u => u.Exposed && u.LaterPlan != u.Plan);
     }
 
@@ -241,7 +238,8 @@ public sealed class AnalysisFiguresEndToEndTests(LaunchedPlatform platform, ITes
         => metrics.AsArray().Single(m => (string?)m!["key"] == metric.Key)!;
 
     /// <summary>The seed fields, the SRM and every metric against the library's result on the traffic the filter keeps.</summary>
-    private static void AssertAnalysis(JsonNode analysis, AnalysisTraffic traffic, Func<TrafficUser, bool> include, TestKind test, TimeSpan? cuped, string what)
+    private static void AssertAnalysis(
+        JsonNode analysis, AnalysisTraffic traffic, Func<TrafficUser, bool> include, TestKind test, TimeSpan? cuped, string what, double confidence = 0.95)
     {
         var kept = traffic.Exposed.Where(include).ToList();
         foreach (var variant in analysis["variants"]!.AsArray())
@@ -251,12 +249,12 @@ public sealed class AnalysisFiguresEndToEndTests(LaunchedPlatform platform, ITes
             var conversions = users.Count(u => AnalysisTraffic.Value(u, Purchase) == 1);
             Assert.True(conversions == (long)variant["conversions"]!, $"{what}: conversions of {variant["key"]}: expected {conversions}, got {variant["conversions"]}");
         }
-        var primary = ExperimentAnalyzer.Analyze(traffic.Expected(Purchase, include, test, cuped));
+        var primary = ExperimentAnalyzer.Analyze(traffic.Expected(Purchase, include, test, cuped, confidence));
         AssertSrm(primary.Srm, analysis["srm"]!, what);
         AssertSrm(primary.Srm, analysis["data_quality"]!["srm"]!, what);
         foreach (var metric in Metrics)
         {
-            var expected = ExperimentAnalyzer.Analyze(traffic.Expected(metric, include, test, cuped));
+            var expected = ExperimentAnalyzer.Analyze(traffic.Expected(metric, include, test, cuped, confidence));
             AssertMetric(expected, kept, metric, MetricNode(analysis["metrics"]!, metric), what);
         }
         // The seed comparisons are the primary metric's.
@@ -265,6 +263,28 @@ public sealed class AnalysisFiguresEndToEndTests(LaunchedPlatform platform, ITes
             var e = primary.Comparisons.Single(c => c.Variant == (string)comparison!["variant"]!);
             AssertClose(e.PValue, (double?)comparison!["p_value"], $"{what}: seed p_value of {e.Variant}");
             AssertClose(e.RelativeLift ?? 0, (double?)comparison["relative_lift"], $"{what}: seed relative_lift of {e.Variant}");
+        }
+    }
+
+    /// <summary>One group per plan of the first exposure among the users the filter keeps (later upgrades don't move a user), each with its own figures.</summary>
+    private static void AssertGroups(
+        JsonNode analysis, AnalysisTraffic traffic, Func<TrafficUser, bool> include, TestKind test, TimeSpan? cuped, double confidence, string what)
+    {
+        var groups = analysis["groups"]!.AsArray();
+        var kept = traffic.Exposed.Where(include).ToList();
+        Assert.Equal(kept.Select(u => u.Plan).Distinct().Order(StringComparer.Ordinal), groups.Select(g => (string)g!["value"]!));
+        foreach (var group in groups)
+        {
+            var plan = (string)group!["value"]!;
+            bool InGroup(TrafficUser u) => include(u) && u.Plan == plan;
+            var at = $"{what}, group {plan}";
+            Assert.True(kept.Count(u => u.Plan == plan) == (long)group["exposures"]!, $"{at}: exposures: expected {kept.Count(u => u.Plan == plan)}, got {group["exposures"]}");
+            AssertSrm(ExperimentAnalyzer.Analyze(traffic.Expected(Purchase, InGroup, test, cuped, confidence)).Srm, group["srm"]!, at);
+            foreach (var metric in Metrics)
+            {
+                var expected = ExperimentAnalyzer.Analyze(traffic.Expected(metric, InGroup, test, cuped, confidence));
+                AssertMetric(expected, kept.Where(u => u.Plan == plan).ToList(), metric, MetricNode(group["metrics"]!, metric), at);
+            }
         }
     }
 

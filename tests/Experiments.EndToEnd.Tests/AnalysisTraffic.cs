@@ -242,13 +242,13 @@ public sealed class AnalysisTraffic
     }
 
     /// <summary>The statistics library's request, computed directly from the exposed users the filter keeps.</summary>
-    public AnalysisRequest Expected(TrafficMetric metric, Func<TrafficUser, bool> include, TestKind test, TimeSpan? cuped)
+    public AnalysisRequest Expected(TrafficMetric metric, Func<TrafficUser, bool> include, TestKind test, TimeSpan? cuped, double confidence = 0.95)
         => new()
         {
             MetricType = metric.Kind == "unique_conversions" ? MetricType.Binary : MetricType.Continuous,
             Test = test,
             Control = "control",
-            ConfidenceLevel = 0.95,
+            ConfidenceLevel = confidence,
             Correction = CorrectionMethod.None,
             Variants = Variants.Select(variant =>
             {
