@@ -162,8 +162,8 @@ public sealed class AnalysisFiguresTests(AnalysisFixture fixture) : IClassFixtur
     [Fact]
     public async Task Property_filters_saved_segments_and_group_by_split_users_exactly()
     {
-        var germany = await AnalyzeAsync(new AnalysisOptions(Test: TestKind.Ttest, Filters: [new PropertyFilter("country", PropertyFilter.Is, ["DE"])]));
-        var notGermany = await AnalyzeAsync(new AnalysisOptions(Test: TestKind.Ttest, Filters: [new PropertyFilter("country", PropertyFilter.IsNot, ["DE"])]));
+        var germany = await AnalyzeAsync(new AnalysisOptions(Test: TestKind.Ttest, Filters: [new PropertyFilter("country", TargetingOperators.Is, ["DE"])]));
+        var notGermany = await AnalyzeAsync(new AnalysisOptions(Test: TestKind.Ttest, Filters: [new PropertyFilter("country", TargetingOperators.IsNot, ["DE"])]));
         var europe = await AnalyzeAsync(new AnalysisOptions(Test: TestKind.Ttest, Segment: "europe"));
         var grouped = await AnalyzeAsync(new AnalysisOptions(Test: TestKind.Ttest, GroupBy: "country"));
 

@@ -178,7 +178,7 @@ public sealed class AnalysisGrpcService(ExperimentConfigReader configs, Experime
             {
                 throw Invalid($"filters[{i}].{problem.Field} {problem.Message}");
             }
-            filters.Add(new PropertyFilter(filter.Property, filter.Operator.Length == 0 ? PropertyFilter.Is : filter.Operator, filter.Values.ToList()));
+            filters.Add(new PropertyFilter(filter.Property, filter.Operator.Length == 0 ? TargetingOperators.Is : filter.Operator, filter.Values.ToList()));
         }
         return new AnalysisOptions(
             request.ConfidenceLevel == 0 ? null : request.ConfidenceLevel,

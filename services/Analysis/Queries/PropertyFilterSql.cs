@@ -40,8 +40,8 @@ public static class PropertyFilterSql
         var none = values.Contains(PropertyFilter.None);
         var absent = op switch
         {
-            PropertyFilter.IsNot or PropertyFilter.DoesNotContain or PropertyFilter.SetDoesNotContain or PropertyFilter.SetDoesNotContainAny => !none,
-            PropertyFilter.StartsWith or PropertyFilter.SetIsNot => false,
+            TargetingOperators.IsNot or TargetingOperators.DoesNotContain or TargetingOperators.SetDoesNotContain or TargetingOperators.SetDoesNotContainAny => !none,
+            TargetingOperators.StartsWith or TargetingOperators.SetIsNot => false,
             _ => none,
         };
         var isArray = ClickHouseSql.Format($"match({value}, '^\\\\[.*\\\\]$')");
@@ -56,12 +56,12 @@ public static class PropertyFilterSql
 
     private static ClickHouseSql Set(string op, string[] values, ClickHouseSql elements) => op switch
     {
-        PropertyFilter.SetIs => ClickHouseSql.Format($"(hasAll({elements}, {values}) AND hasAll({values}, {elements}))"),
-        PropertyFilter.SetIsNot => ClickHouseSql.Format($"NOT (hasAll({elements}, {values}) AND hasAll({values}, {elements}))"),
-        PropertyFilter.SetContains => ClickHouseSql.Format($"hasAll({elements}, {values})"),
-        PropertyFilter.SetDoesNotContain => ClickHouseSql.Format($"NOT hasAll({elements}, {values})"),
-        PropertyFilter.SetContainsAny => ClickHouseSql.Format($"hasAny({elements}, {values})"),
-        PropertyFilter.SetDoesNotContainAny => ClickHouseSql.Format($"NOT hasAny({elements}, {values})"),
+        TargetingOperators.SetIs => ClickHouseSql.Format($"(hasAll({elements}, {values}) AND hasAll({values}, {elements}))"),
+        TargetingOperators.SetIsNot => ClickHouseSql.Format($"NOT (hasAll({elements}, {values}) AND hasAll({values}, {elements}))"),
+        TargetingOperators.SetContains => ClickHouseSql.Format($"hasAll({elements}, {values})"),
+        TargetingOperators.SetDoesNotContain => ClickHouseSql.Format($"NOT hasAll({elements}, {values})"),
+        TargetingOperators.SetContainsAny => ClickHouseSql.Format($"hasAny({elements}, {values})"),
+        TargetingOperators.SetDoesNotContainAny => ClickHouseSql.Format($"NOT hasAny({elements}, {values})"),
         _ => throw new ArgumentOutOfRangeException(nameof(op), op, "Not a set operator."),
     };
 
@@ -70,15 +70,15 @@ public static class PropertyFilterSql
     {
         switch (op)
         {
-            case PropertyFilter.Is:
+            case TargetingOperators.Is:
                 return ClickHouseSql.Format($"has({values}, {x})");
-            case PropertyFilter.IsNot:
+            case TargetingOperators.IsNot:
                 return ClickHouseSql.Format($"NOT has({values}, {x})");
-            case PropertyFilter.Contains:
+            case TargetingOperators.Contains:
                 return Any(values.Select(v => ClickHouseSql.Format($"positionCaseInsensitiveUTF8({x}, {v}) > 0")));
-            case PropertyFilter.DoesNotContain:
+            case TargetingOperators.DoesNotContain:
                 return ClickHouseSql.Format($"NOT {Any(values.Select(v => ClickHouseSql.Format($"positionCaseInsensitiveUTF8({x}, {v}) > 0")))}");
-            case PropertyFilter.StartsWith:
+            case TargetingOperators.StartsWith:
                 return Any(values.Select(v => ClickHouseSql.Format($"startsWith({x}, {v})")));
         }
         var comparison = Comparison(op);
@@ -113,10 +113,10 @@ public static class PropertyFilterSql
 
     private static ClickHouseSql Comparison(string op) => ClickHouseSql.Raw(op switch
     {
-        PropertyFilter.Less or PropertyFilter.VersionLess => "<",
-        PropertyFilter.LessOrEqual or PropertyFilter.VersionLessOrEqual => "<=",
-        PropertyFilter.Greater or PropertyFilter.VersionGreater => ">",
-        PropertyFilter.GreaterOrEqual or PropertyFilter.VersionGreaterOrEqual => ">=",
+        TargetingOperators.Less or TargetingOperators.VersionLess => "<",
+        TargetingOperators.LessOrEqual or TargetingOperators.VersionLessOrEqual => "<=",
+        TargetingOperators.Greater or TargetingOperators.VersionGreater => ">",
+        TargetingOperators.GreaterOrEqual or TargetingOperators.VersionGreaterOrEqual => ">=",
         _ => throw new ArgumentOutOfRangeException(nameof(op), op, "Not a comparison."),
     });
 

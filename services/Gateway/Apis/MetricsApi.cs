@@ -233,7 +233,7 @@ public static class MetricsApi
         {
             var f = requests![i];
             var property = errors.RequireText($"{field}[{i}].property", f?.Property, 200);
-            var op = string.IsNullOrEmpty(f?.Operator) ? PropertyFilter.Is : f.Operator;
+            var op = string.IsNullOrEmpty(f?.Operator) ? TargetingOperators.Is : f.Operator;
             if (PropertyFilter.Problem(op, f?.Values) is { } problem)
             {
                 errors.Add($"{field}[{i}].{problem.Field}", $"'{field}[{i}].{problem.Field}' {problem.Message}");

@@ -1,3 +1,5 @@
+using static Experiments.Postgres.Configuration.TargetingOperators;
+
 namespace Experiments.Postgres.Configuration;
 
 /// <summary>Metric roles: the primary metric drives the recommendation.</summary>
@@ -62,38 +64,15 @@ public sealed record ExperimentSettings(
 /// </summary>
 public sealed record PropertyFilter(string Property, string Operator, IReadOnlyList<string> Values)
 {
-    public const string Is = "is";
-    public const string IsNot = "is not";
     /// <summary>The name used before the targeting vocabulary was adopted; means <see cref="IsNot"/>.</summary>
     public const string LegacyIsNot = "is_not";
-    public const string Contains = "contains";
-    public const string DoesNotContain = "does not contain";
-    public const string StartsWith = "starts with";
-    public const string Less = "less";
-    public const string LessOrEqual = "less or equal";
-    public const string Greater = "greater";
-    public const string GreaterOrEqual = "greater or equal";
-    public const string VersionLess = "version less";
-    public const string VersionLessOrEqual = "version less or equal";
-    public const string VersionGreater = "version greater";
-    public const string VersionGreaterOrEqual = "version greater or equal";
-    public const string SetIs = "set is";
-    public const string SetIsNot = "set is not";
-    public const string SetContains = "set contains";
-    public const string SetDoesNotContain = "set does not contain";
-    public const string SetContainsAny = "set contains any";
-    public const string SetDoesNotContainAny = "set does not contain any";
 
     /// <summary>The value that matches a user without the property (Amplitude's <c>(none)</c>).</summary>
     public const string None = "(none)";
 
-    /// <summary>Every operator the analysis accepts, in the order the filter card lists them.</summary>
+    /// <summary>Every operator the analysis accepts (the targeting ones but regex), in the order the filter card lists them.</summary>
     public static readonly IReadOnlyList<string> Operators =
-    [
-        Is, IsNot, Contains, DoesNotContain, StartsWith, Less, LessOrEqual, Greater, GreaterOrEqual,
-        VersionLess, VersionLessOrEqual, VersionGreater, VersionGreaterOrEqual,
-        SetIs, SetIsNot, SetContains, SetDoesNotContain, SetContainsAny, SetDoesNotContainAny,
-    ];
+        TargetingOperators.Ordered.Where(o => o is not (RegexMatch or RegexDoesNotMatch)).ToList();
 
     private static readonly System.Text.RegularExpressions.Regex Version =
         new(@"^(\d+)\.(\d+)(\.(\d+)(-(([-A-Za-z0-9_]+\.?)*))?)?$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);

@@ -80,19 +80,44 @@ public static class ExclusionGroupKinds
     public const string Holdout = "holdout";
 }
 
-/// <summary>The rule operators the admin API accepts: Amplitude's evaluation operators and <c>starts with</c>.</summary>
+/// <summary>
+/// The rule operators of targeting segments and of the analysis' property filters, one vocabulary: Amplitude's
+/// evaluation operators and <c>starts with</c> (the .NET SDK's evaluation engine carries the same names).
+/// </summary>
 public static class TargetingOperators
 {
+    public const string Is = "is";
+    public const string IsNot = "is not";
+    public const string Contains = "contains";
+    public const string DoesNotContain = "does not contain";
     public const string StartsWith = "starts with";
+    public const string Less = "less";
+    public const string LessOrEqual = "less or equal";
+    public const string Greater = "greater";
+    public const string GreaterOrEqual = "greater or equal";
+    public const string VersionLess = "version less";
+    public const string VersionLessOrEqual = "version less or equal";
+    public const string VersionGreater = "version greater";
+    public const string VersionGreaterOrEqual = "version greater or equal";
+    public const string SetIs = "set is";
+    public const string SetIsNot = "set is not";
+    public const string SetContains = "set contains";
+    public const string SetDoesNotContain = "set does not contain";
+    public const string SetContainsAny = "set contains any";
+    public const string SetDoesNotContainAny = "set does not contain any";
+    public const string RegexMatch = "regex match";
+    public const string RegexDoesNotMatch = "regex does not match";
 
-    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "is", "is not", "contains", "does not contain", StartsWith,
-        "less", "less or equal", "greater", "greater or equal",
-        "version less", "version less or equal", "version greater", "version greater or equal",
-        "set is", "set is not", "set contains", "set does not contain", "set contains any", "set does not contain any",
-        "regex match", "regex does not match",
-    };
+    /// <summary>Every operator, in the order the admin console lists them.</summary>
+    public static readonly IReadOnlyList<string> Ordered =
+    [
+        Is, IsNot, Contains, DoesNotContain, StartsWith, Less, LessOrEqual, Greater, GreaterOrEqual,
+        VersionLess, VersionLessOrEqual, VersionGreater, VersionGreaterOrEqual,
+        SetIs, SetIsNot, SetContains, SetDoesNotContain, SetContainsAny, SetDoesNotContainAny,
+        RegexMatch, RegexDoesNotMatch,
+    ];
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(Ordered, StringComparer.Ordinal);
 }
 
 /// <summary>How segments and testers are stored in jsonb (snake_case, as the admin API shows them).</summary>
