@@ -56,7 +56,7 @@ public sealed class BanditDrawerTests(ConsolePlatform console, ITestOutputHelper
             await Expect(cells.Nth(2)).ToHaveTextAsync(Count(1 + counts.Exposures - counts.Conversions));
         }
         await Expect(drawer.Locator("[data-thompson-source]")).ToContainTextAsync("from the latest stored analysis (as of");
-        await Screenshots.TakeAsync(page, "11-bandit-drawer");
+        await Screenshots.TakeAsync(page, "12-bandit-drawer");
         await page.Context.CloseAsync();
     }
 
