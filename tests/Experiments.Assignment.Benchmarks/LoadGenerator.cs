@@ -9,7 +9,7 @@ namespace Experiments.Assignment.Benchmarks;
 
 /// <summary>
 /// Drives a running assignment service: <c>load --http URL --grpc URL --key SDK_KEY --project ID [--seconds 20]
-/// [--concurrency 32] [--batch 50]</c>. REST: one user per <c>POST /v1/evaluate</c>; gRPC: <c>EvaluateBatch</c> of
+/// [--concurrency 32] [--batch 50] [--users N]</c>. REST: one user per <c>POST /v1/evaluate</c>; gRPC: <c>EvaluateBatch</c> of
 /// <c>--batch</c> users. Prints user evaluations/s and request latency p50/p99.
 /// </summary>
 public static class LoadGenerator
@@ -24,25 +24,30 @@ public static class LoadGenerator
         var seconds = int.Parse(Arg("--seconds", "20"), CultureInfo.InvariantCulture);
         var concurrency = int.Parse(Arg("--concurrency", "32"), CultureInfo.InvariantCulture);
         var batch = int.Parse(Arg("--batch", "50"), CultureInfo.InvariantCulture);
+        // --users N: user ids drawn from a pool of N users that come back (as real traffic does: only a user's first
+        // evaluation records an assignment event); 0 (the default): every evaluation is a user never seen before.
+        var pool = long.Parse(Arg("--users", "0"), CultureInfo.InvariantCulture);
+        var run = Guid.NewGuid().ToString("N")[..8];
+        string UserId(long i) => pool > 0 ? $"load-user-{i % pool}" : $"load-{run}-{i}";
 
         using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency }) { BaseAddress = http };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Api-Key", key);
         await Report("REST POST /v1/evaluate (1 user/request)", seconds, concurrency, 1, async i =>
         {
-            using var response = await client.PostAsJsonAsync("/v1/evaluate", new { user_id = $"load-user-{i}", user_properties = new { plan = "pro", country = "DE" } });
+            using var response = await client.PostAsJsonAsync("/v1/evaluate", new { user_id = UserId(i), user_properties = new { plan = "pro", country = "DE" } });
             response.EnsureSuccessStatusCode();
         });
 
         using var channel = GrpcHttpChannel.ForAddress(grpc);
         var rpc = new AssignmentService.AssignmentServiceClient(channel);
         await Report("gRPC Evaluate (1 user/call)", seconds, concurrency, 1, async i =>
-            await rpc.EvaluateAsync(new EvaluateRequest { ProjectId = project, User = new User { UserId = $"load-user-{i}" } }));
+            await rpc.EvaluateAsync(new EvaluateRequest { ProjectId = project, User = new User { UserId = UserId(i) } }));
         await Report($"gRPC EvaluateBatch ({batch} users/call)", seconds, concurrency, batch, async i =>
         {
             var request = new EvaluateBatchRequest { ProjectId = project };
             for (var u = 0; u < batch; u++)
             {
-                request.Users.Add(new User { UserId = $"load-user-{i * batch + u}" });
+                request.Users.Add(new User { UserId = UserId(i * batch + u) });
             }
             await rpc.EvaluateBatchAsync(request);
         });
