@@ -68,7 +68,8 @@ public sealed class PipelineTests(IngestFixture fixture)
 
         await WithBusAsync(async bus =>
         {
-            var queue = await bus.GetSendEndpoint(new Uri($"queue:{Service.EventsQueue}"));
+            // The queue's exchange: a send to queue: would re-declare the queue without its x-expires (Ingest:QueueExpiry).
+            var queue = await bus.GetSendEndpoint(new Uri($"exchange:{Service.EventsQueue}"));
             await queue.Send(poison);
             await queue.Send(good);
         });

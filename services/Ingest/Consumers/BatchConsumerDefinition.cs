@@ -7,7 +7,8 @@ namespace Experiments.Ingest.Consumers;
 /// The endpoint shared by both batch consumers (<see cref="EventBatchConsumer"/>, <see cref="AssignmentBatchConsumer"/>):
 /// their own queue, a prefetch that keeps every concurrent insert fed plus one batch gathering, and MassTransit
 /// batches of <see cref="IngestOptions.MessagesPerInsert"/> messages or <see cref="IngestOptions.InsertTimeLimit"/>,
-/// at most <see cref="IngestOptions.ConcurrentInserts"/> at a time.
+/// at most <see cref="IngestOptions.ConcurrentInserts"/> at a time. With <see cref="IngestOptions.QueueExpiry"/> set (test
+/// platforms) the queue is declared with <c>x-expires</c>; unset, it has no arguments (durable, kept forever).
 /// </summary>
 public abstract class BatchConsumerDefinition<TConsumer> : ConsumerDefinition<TConsumer>
     where TConsumer : class, IConsumer
@@ -23,8 +24,14 @@ public abstract class BatchConsumerDefinition<TConsumer> : ConsumerDefinition<TC
 
     protected override void ConfigureConsumer(
         IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<TConsumer> consumerConfigurator, IRegistrationContext context)
-        => consumerConfigurator.Options<BatchOptions>(batch => batch
+    {
+        if (IngestQueues.ExpiryMilliseconds(_options.QueueExpiry) is { } expiry && endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
+        {
+            rabbit.SetQueueArgument(IngestQueues.ExpiresArgument, expiry);
+        }
+        consumerConfigurator.Options<BatchOptions>(batch => batch
             .SetMessageLimit(_options.MessagesPerInsert)
             .SetTimeLimit(_options.InsertTimeLimit)
             .SetConcurrencyLimit(_options.ConcurrentInserts));
+    }
 }

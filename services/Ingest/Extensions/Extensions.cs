@@ -15,7 +15,9 @@ public static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddOptions<IngestOptions>().Bind(builder.Configuration.GetSection(IngestOptions.Section));
+        builder.Services.AddOptions<IngestOptions>().Bind(builder.Configuration.GetSection(IngestOptions.Section))
+            .Validate(o => o.QueueExpiry is null || o.QueueExpiry > TimeSpan.Zero, "Ingest:QueueExpiry must be a positive TimeSpan (or unset: queues kept forever).")
+            .ValidateOnStart();
         // SDK keys are read from the gateway's schema.
         builder.AddPostgres();
         builder.AddClickHouse();
@@ -29,6 +31,7 @@ public static class Extensions
 
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<EventBatchParser>();
+        builder.Services.AddSingleton<ExpiringEventQueue>();
         builder.Services.AddSingleton<EventBatchPublisher>();
         builder.Services.AddSingleton<EventsApi.IngestHandler>();
         builder.Services.AddSingleton<EventWriter>();

@@ -19,11 +19,14 @@ public enum PublishOutcome
 /// <summary>
 /// Sends accepted batches straight to the durable <see cref="IngestQueues.Events"/> queue (declared by the send, so
 /// a batch is kept even before a consumer ever started) and waits for the broker's publisher confirm. Bounds the
-/// batches in flight, which is what "saturated" means for the API.
+/// batches in flight, which is what "saturated" means for the API. With <see cref="IngestOptions.QueueExpiry"/> set (test
+/// platforms) it sends through <see cref="ExpiringEventQueue"/> instead, mandatory.
 /// </summary>
-public sealed class EventBatchPublisher(IBus bus, IngestQueues queues, IOptions<IngestOptions> options, ILogger<EventBatchPublisher> logger)
+public sealed class EventBatchPublisher(
+    IBus bus, IngestQueues queues, ExpiringEventQueue expiring, IOptions<IngestOptions> options, ILogger<EventBatchPublisher> logger)
 {
     private readonly Uri _queue = new($"queue:{queues.Events}");
+    private readonly bool _expiring = options.Value.QueueExpiry is not null;
     private int _inFlight;
 
     public int InFlight => Volatile.Read(ref _inFlight);
@@ -39,9 +42,28 @@ public sealed class EventBatchPublisher(IBus bus, IngestQueues queues, IOptions<
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(options.Value.PublishTimeout);
-            var endpoint = await bus.GetSendEndpoint(_queue);
-            await endpoint.Send(batch, timeout.Token);
+            if (!_expiring)
+            {
+                var endpoint = await bus.GetSendEndpoint(_queue);
+                await endpoint.Send(batch, timeout.Token);
+                return PublishOutcome.Confirmed;
+            }
+            await expiring.EnsureDeclaredAsync(timeout.Token);
+            var exchange = await bus.GetSendEndpoint(expiring.SendAddress);
+            await exchange.Send(batch, Pipe.Execute<SendContext>(context =>
+            {
+                if (context is RabbitMqSendContext rabbit)
+                {
+                    rabbit.Mandatory = true;
+                }
+            }), timeout.Token);
             return PublishOutcome.Confirmed;
+        }
+        catch (MessageReturnedException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            expiring.Invalidate();
+            logger.LogWarning(ex, "Batch {BatchId} of {Count} events was returned unrouted (queue {Queue} gone); it will be declared again", batch.BatchId, batch.EventCount, queues.Events);
+            return PublishOutcome.Unavailable;
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {

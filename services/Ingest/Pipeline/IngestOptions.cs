@@ -22,6 +22,15 @@ public sealed class IngestOptions
 
     /// <summary>The longest pause between two attempts while ClickHouse is away.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Unset (the default, production, the AppHost): the queues are durable and kept forever, so accepted data is never
+    /// lost. Set (test platforms): the queues are declared with RabbitMQ's <c>x-expires</c>, so the broker deletes them
+    /// once they went unused (no consumer, no declare) that long, and a stopped test platform no longer leaves queues
+    /// that every later assignment batch is copied into. RabbitMQ refuses to re-declare a queue with other arguments:
+    /// set it only for queues that never existed without it (fresh ClickHouse database names).
+    /// </summary>
+    public TimeSpan? QueueExpiry { get; set; }
 }
 
 /// <summary>
@@ -48,4 +57,11 @@ public sealed class IngestQueues
     public IReadOnlyList<string> All { get; }
 
     public static string ErrorQueue(string queue) => queue + "_error";
+
+    /// <summary>RabbitMQ's queue argument: delete the queue after it went unused this many milliseconds.</summary>
+    public const string ExpiresArgument = "x-expires";
+
+    /// <summary>The <see cref="ExpiresArgument"/> value for <paramref name="expiry"/>, or null when the queues are kept forever.</summary>
+    public static int? ExpiryMilliseconds(TimeSpan? expiry)
+        => expiry is { } e ? (int)Math.Clamp(Math.Ceiling(e.TotalMilliseconds), 1, int.MaxValue) : null;
 }

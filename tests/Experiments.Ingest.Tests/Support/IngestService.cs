@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using Experiments.ClickHouse;
 using Experiments.Postgres.Configuration;
 using Experiments.TestInfrastructure.Networking;
+using Experiments.TestInfrastructure.Platform;
 using Experiments.TestInfrastructure.Processes;
 using Npgsql;
 
@@ -32,10 +33,20 @@ public sealed class IngestService : IAsyncDisposable
             ["ConnectionStrings__clickhouse"] = servers.ClickHouseFor(clickHouseDatabase),
             ["Kestrel__Endpoints__Http__Url"] = Url,
             ["OTEL_SERVICE_NAME"] = "ingest",
+            // Its queues (named for the fresh ClickHouse database) go away 5 minutes after the last test used them; long
+            // enough to outlive a SIGKILL and restart of the service or a broker restart.
+            ["Ingest__QueueExpiry"] = LaunchedPlatform.QueueExpiry,
         };
         foreach (var (name, value) in settings ?? new Dictionary<string, string>())
         {
-            environment[name] = value;
+            if (value.Length == 0)
+            {
+                environment.Remove(name); // "" removes a default setting
+            }
+            else
+            {
+                environment[name] = value;
+            }
         }
         Process = new ServiceProcess("Ingest", environment);
         ClickHouse = new ClickHouseClient(new HttpClient { Timeout = TimeSpan.FromSeconds(60) }, servers.ClickHouseFor(clickHouseDatabase));
@@ -47,6 +58,9 @@ public sealed class IngestService : IAsyncDisposable
 
     /// <summary>The service's event queue: named for the ClickHouse database it fills.</summary>
     public string EventsQueue => $"ingest-events-{ClickHouseDatabase}";
+
+    /// <summary>The service's assignment queue: named for the ClickHouse database it fills.</summary>
+    public string AssignmentsQueue => $"ingest-assignments-{ClickHouseDatabase}";
 
     public string Url { get; }
 

@@ -31,6 +31,9 @@ public sealed class LaunchedPlatform : IAsyncLifetime
     public int NotificationsPort { get; } = FreePort.Next();
     public int NotificationsGrpcPort { get; } = FreePort.Next();
 
+    /// <summary>How long RabbitMQ keeps this platform's ingest queues once nothing uses them (<c>Ingest:QueueExpiry</c>).</summary>
+    public const string QueueExpiry = "00:05:00";
+
     public string ClickHouseDatabase { get; } = UniqueNames.Database("e2e");
     public string PostgresDatabase { get; } = UniqueNames.Database("e2e");
     public ServerConnections Servers { get; private set; } = null!;
@@ -83,6 +86,10 @@ public sealed class LaunchedPlatform : IAsyncLifetime
         start.Environment["Services__analysis__GrpcPort"] = $"{AnalysisGrpcPort}";
         start.Environment["Services__notifications__HttpPort"] = $"{NotificationsPort}";
         start.Environment["Services__notifications__GrpcPort"] = $"{NotificationsGrpcPort}";
+        // Inherited by the services the AppHost starts: the ingest queues of this platform (named for its fresh ClickHouse
+        // database) are deleted by RabbitMQ 5 minutes after the platform stopped, instead of collecting every later
+        // assignment batch on the shared broker forever.
+        start.Environment["Ingest__QueueExpiry"] = QueueExpiry;
 
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _appHost = Process.Start(start)!;
