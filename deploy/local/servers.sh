@@ -21,6 +21,10 @@ Commands:
   status             one line per server: name, port, running/stopped, pid
   env                print `export ConnectionStrings__...=...` lines to eval
   logs SERVER [-f]   print (or follow) a server's log
+  rabbitmq-prune [REGEX] [--dry-run]
+                     delete the RabbitMQ queues left behind by test platforms: names matching
+                     REGEX (default: ingest queues of test databases and t_* queues, see below)
+                     that have no consumer; the server keeps running
   help               this text
 
 Servers: postgres, rabbitmq, clickhouse.
@@ -587,6 +591,47 @@ cmd_logs() {
     tail -n 200 "${files[@]}"
 }
 
+# Test platforms name their queues for fresh test databases (t_<name>_<hex>): ingest-events-t_...,
+# ingest-assignments-t_..., their _error queues, and older t_... queues.
+PRUNE_DEFAULT_REGEX='^(ingest-(events|assignments)-)?t_[a-z0-9_]+$'
+
+rabbitmqctl_as_server() {
+    (cd "$STATE_DIR/rabbitmq" && setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups -- \
+        env HOME="$STATE_DIR/rabbitmq" ERL_EPMD_PORT="$EPMD_PORT" "$RABBIT_BIN/rabbitmqctl" -q -n "$RABBIT_NODE" "$@")
+}
+
+cmd_rabbitmq_prune() {
+    local regex=$PRUNE_DEFAULT_REGEX dry_run=0 arg
+    for arg in "$@"; do
+        case $arg in
+            --dry-run) dry_run=1 ;;
+            *) regex=$arg ;;
+        esac
+    done
+    [[ $EUID -eq 0 ]] || die "rabbitmq-prune needs root"
+    [[ -z $(external_connection rabbitmq) ]] || die "RabbitMQ is the user's own (ConnectionStrings__rabbitmq is set); prune it yourself"
+    probe rabbitmq || die "RabbitMQ is not running (servers.sh start rabbitmq)"
+    local listing name messages consumers deleted=0 kept=0
+    listing=$(rabbitmqctl_as_server list_queues --no-table-headers name messages consumers) || die "rabbitmqctl list_queues failed"
+    while IFS=$'\t' read -r name messages consumers; do
+        [[ -n $name && $name =~ $regex ]] || continue
+        if [[ $consumers != 0 ]]; then
+            kept=$((kept + 1))
+            continue
+        fi
+        if ((dry_run)); then
+            printf 'would delete %s (%s messages)\n' "$name" "$messages"
+        elif rabbitmqctl_as_server delete_queue --if-unused "$name" >/dev/null; then
+            printf 'deleted %s (%s messages)\n' "$name" "$messages"
+        else
+            log "could not delete $name (a consumer attached meanwhile?)"
+            continue
+        fi
+        deleted=$((deleted + 1))
+    done <<<"$listing"
+    log "$((dry_run ? 0 : deleted)) queue(s) deleted$( ((dry_run)) && echo " ($deleted would be)"), $kept matching queue(s) with consumers kept (regex $regex)"
+}
+
 main() {
     local command=${1:-help}
     (($# == 0)) || shift
@@ -605,6 +650,7 @@ main() {
         status) cmd_status ;;
         env) cmd_env ;;
         logs) cmd_logs "$@" ;;
+        rabbitmq-prune) cmd_rabbitmq_prune "$@" ;;
         help | -h | --help) usage ;;
         *)
             usage >&2
