@@ -59,24 +59,16 @@ public static class TelemetryExtensions
             }
         });
 
-        builder.Services.AddSingleton(_ =>
+        // Traces and metrics go nowhere without an exporter: then nothing listens, so requests create no activities and
+        // instruments record nothing (about 2% more REST evaluations/s on the 2-core machine, docs/benchmarks/assignment.md).
+        if (!useOtlp)
         {
-            var tracing = Sdk.CreateTracerProviderBuilder().ConfigureResource(ConfigureResource).AddSource(TraceSources);
-            if (useOtlp)
-            {
-                tracing.AddOtlpExporter();
-            }
-            return tracing.Build();
-        });
-        builder.Services.AddSingleton(_ =>
-        {
-            var metrics = Sdk.CreateMeterProviderBuilder().ConfigureResource(ConfigureResource).AddMeter(Meters);
-            if (useOtlp)
-            {
-                metrics.AddOtlpExporter();
-            }
-            return metrics.Build();
-        });
+            return builder;
+        }
+        builder.Services.AddSingleton(_ => Sdk.CreateTracerProviderBuilder().ConfigureResource(ConfigureResource).AddSource(TraceSources)
+            .AddOtlpExporter().Build());
+        builder.Services.AddSingleton(_ => Sdk.CreateMeterProviderBuilder().ConfigureResource(ConfigureResource).AddMeter(Meters)
+            .AddOtlpExporter().Build());
         // Resolving the providers at start makes them listen; the container disposes (and flushes) them at stop.
         builder.Services.AddHostedService<TelemetryProvidersActivator>();
         return builder;
