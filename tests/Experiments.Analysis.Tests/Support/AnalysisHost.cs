@@ -123,13 +123,5 @@ public sealed class AnalysisHost(IReadOnlyDictionary<string, string?>? settings 
         _http.Dispose();
     }
 
-    public async Task ExecuteAsync(string sql, params (string Name, object? Value)[] parameters)
-    {
-        await using var command = DataSource.CreateCommand(sql);
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        }
-        await command.ExecuteNonQueryAsync();
-    }
+    public Task ExecuteAsync(string sql, params (string Name, object? Value)[] parameters) => _database!.ExecuteAsync(sql, parameters);
 }

@@ -119,17 +119,7 @@ public sealed class AssignmentPlatform : IAsyncLifetime
         return id;
     }
 
-    public async Task ExecuteAsync(string sql, params (string Name, object Value)[] parameters)
-    {
-        await using var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-        await command.ExecuteNonQueryAsync();
-    }
+    public Task ExecuteAsync(string sql, params (string Name, object? Value)[] parameters) => _database!.ExecuteAsync(sql, parameters);
 
     public async Task DisposeAsync()
     {

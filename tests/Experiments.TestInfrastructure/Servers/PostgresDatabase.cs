@@ -35,6 +35,19 @@ public sealed class PostgresDatabase : IAsyncDisposable
         return new PostgresDatabase(name, servers.PostgresFor(name), admin);
     }
 
+    /// <summary>Runs one statement with named parameters (null sends SQL NULL).</summary>
+    public async Task ExecuteAsync(string sql, params (string Name, object? Value)[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+        await command.ExecuteNonQueryAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         await using var connection = new NpgsqlConnection(_adminConnectionString);
