@@ -1,3 +1,4 @@
+using Experiments.TestInfrastructure.Messaging;
 using System.Collections.Concurrent;
 using Experiments.Analysis.Analyses;
 using Experiments.Analysis.Snapshots;
@@ -35,14 +36,13 @@ public sealed class ExperimentChangedConsumerTests : IAsyncLifetime
     {
         await _host.InitializeAsync();
         _host.Bus.ConnectConsumeObserver(_consumed);
-        _endpoint = _host.Bus.ConnectReceiveEndpoint(UniqueNames.Database("analysis-change-events"), endpoint =>
+        _endpoint = await _host.Bus.ConnectTestEndpointAsync("analysis-change-events", endpoint =>
         {
             endpoint.Handler<SrmDetected>(context => Keep(context.Message.ProjectId, context.Message));
             endpoint.Handler<StatSigReached>(context => Keep(context.Message.ProjectId, context.Message));
             endpoint.Handler<ExperimentLongRunning>(context => Keep(context.Message.ProjectId, context.Message));
             endpoint.Handler<BanditWeightsUpdated>(context => Keep(context.Message.ProjectId, context.Message));
         });
-        await _endpoint.Ready;
     }
 
     public async Task DisposeAsync()

@@ -1,3 +1,4 @@
+using Experiments.TestInfrastructure.Messaging;
 using System.Collections.Concurrent;
 using Experiments.Analysis.Tests.Support;
 using Experiments.Contracts.Messages;
@@ -19,14 +20,13 @@ public sealed class ScheduledAnalysesTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _host.InitializeAsync();
-        _endpoint = _host.Bus.ConnectReceiveEndpoint(UniqueNames.Database("analysis-events"), endpoint =>
+        _endpoint = await _host.Bus.ConnectTestEndpointAsync("analysis-events", endpoint =>
         {
             endpoint.Handler<SrmDetected>(context => Keep(context.Message.ProjectId, context.Message));
             endpoint.Handler<StatSigReached>(context => Keep(context.Message.ProjectId, context.Message));
             endpoint.Handler<ExperimentLongRunning>(context => Keep(context.Message.ProjectId, context.Message));
             endpoint.Handler<BanditWeightsUpdated>(context => Keep(context.Message.ProjectId, context.Message));
         });
-        await _endpoint.Ready;
     }
 
     public async Task DisposeAsync()

@@ -1,3 +1,4 @@
+using Experiments.TestInfrastructure.Messaging;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
@@ -24,13 +25,12 @@ public sealed class SchedulerTests(GatewayFactory factory) : IClassFixture<Gatew
     {
         _scheduled = factory.WithWebHostBuilder(builder => builder.UseSetting("Scheduler:Interval", "00:00:00.250"));
         var bus = _scheduled.Services.GetRequiredService<IBus>();
-        _endpoint = bus.ConnectReceiveEndpoint(UniqueNames.Database("gateway-scheduler"), endpoint =>
+        _endpoint = await bus.ConnectTestEndpointAsync("gateway-scheduler", endpoint =>
         {
             endpoint.Handler<ExperimentStarted>(context => { _received.Enqueue(context.Message); return Task.CompletedTask; });
             endpoint.Handler<ExperimentEnded>(context => { _received.Enqueue(context.Message); return Task.CompletedTask; });
             endpoint.Handler<ExperimentAboutToStart>(context => { _received.Enqueue(context.Message); return Task.CompletedTask; });
         });
-        await _endpoint.Ready;
     }
 
     public async Task DisposeAsync()

@@ -1,3 +1,4 @@
+using Experiments.TestInfrastructure.Messaging;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
@@ -25,19 +26,14 @@ public sealed class TargetingApiTests(GatewayFactory factory) : IClassFixture<Ga
     public async Task InitializeAsync()
     {
         var bus = factory.Services.GetRequiredService<IBus>();
-        _endpoint = bus.ConnectReceiveEndpoint(UniqueNames.Database("gateway-targeting-changes"), endpoint =>
+        _endpoint = await bus.ConnectTestEndpointAsync("gateway-targeting-changes", endpoint =>
         {
-            if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
-            {
-                rabbit.AutoDelete = true;
-            }
             endpoint.Handler<ExperimentChanged>(context =>
             {
                 _changes.Enqueue(context.Message);
                 return Task.CompletedTask;
             });
         });
-        await _endpoint.Ready;
     }
 
     public async Task DisposeAsync()
