@@ -621,7 +621,8 @@ cmd_rabbitmq_prune() {
         fi
         if ((dry_run)); then
             printf 'would delete %s (%s messages)\n' "$name" "$messages"
-        elif rabbitmqctl_as_server delete_queue --if-unused "$name" >/dev/null; then
+        # </dev/null: rabbitmqctl would otherwise read (and swallow) the rest of the listing this loop reads.
+        elif rabbitmqctl_as_server delete_queue --if-unused "$name" >/dev/null </dev/null; then
             printf 'deleted %s (%s messages)\n' "$name" "$messages"
         else
             log "could not delete $name (a consumer attached meanwhile?)"
