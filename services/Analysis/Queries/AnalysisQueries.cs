@@ -123,7 +123,6 @@ public sealed class AnalysisQueries(ClickHouseClient clickHouse)
     public async Task<AnalysisData> PopulationAndMetricsAsync(AnalysisScope scope, IReadOnlyList<MetricQuery> metrics, CancellationToken cancellationToken)
     {
         var eventTypes = metrics.Select(m => m.Definition.EventType).Distinct(StringComparer.Ordinal).ToArray();
-        var properties = metrics.Where(m => m.Definition.Property is not null).Select(m => m.Definition.Property!).Distinct(StringComparer.Ordinal).ToList();
         var lookback = metrics.Count == 0 ? TimeSpan.Zero : metrics.Max(m => m.CupedWindow ?? TimeSpan.Zero);
         var from = scope.From - lookback;
 
