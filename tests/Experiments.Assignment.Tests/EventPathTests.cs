@@ -25,17 +25,7 @@ public sealed class EventPathTests(AssignmentPlatform platform) : IClassFixture<
     public async Task A_change_on_the_gateway_reaches_a_running_instance_through_its_RabbitMQ_event()
     {
         using var admin = await platform.StartGatewayAsync();
-        var created = await admin.PostAsJsonAsync("/v1/admin/experiments", new
-        {
-            name = "Event Path Pin",
-            project_id = AssignmentPlatform.Project,
-            primary_metric = new { event_type = "purchase" },
-        }).ExpectAsync(HttpStatusCode.Created);
-        var id = (string)created["id"]!;
-        var flag = (string)created["key"]!;
-        await admin.PostAsJsonAsync($"/v1/admin/experiments/{id}/variants", new { name = "control", traffic_weight = 50 }).ExpectAsync(HttpStatusCode.Created);
-        await admin.PostAsJsonAsync($"/v1/admin/experiments/{id}/variants", new { name = "treatment", traffic_weight = 50 }).ExpectAsync(HttpStatusCode.Created);
-        await admin.PostAsync($"/v1/admin/experiments/{id}/launch", null).ExpectAsync(HttpStatusCode.OK);
+        var (id, flag) = await admin.CreateLaunchedExperimentAsync(AssignmentPlatform.Project, "Event Path Pin");
 
         // Started after the launch: its first load sees the experiment; after that only events can change it.
         var (service, http, _) = await platform.StartAssignmentAsync(refreshInterval: NoRefresh);

@@ -21,17 +21,7 @@ public sealed class AssignmentEventsTests(LaunchedPlatform platform)
     {
         using var admin = platform.AdminClient();
         using var assignment = platform.SdkClient(platform.Assignment);
-        var created = await admin.PostAsJsonAsync("/v1/admin/experiments", new
-        {
-            name = "Recorded Assignments",
-            project_id = LaunchedPlatform.ProjectId,
-            primary_metric = new { event_type = "purchase" },
-        }).ExpectAsync(HttpStatusCode.Created);
-        var id = (string)created["id"]!;
-        var flag = (string)created["key"]!;
-        await admin.PostAsJsonAsync($"/v1/admin/experiments/{id}/variants", new { name = "control", traffic_weight = 50 }).ExpectAsync(HttpStatusCode.Created);
-        await admin.PostAsJsonAsync($"/v1/admin/experiments/{id}/variants", new { name = "treatment", traffic_weight = 50 }).ExpectAsync(HttpStatusCode.Created);
-        await admin.PostAsync($"/v1/admin/experiments/{id}/launch", null).ExpectAsync(HttpStatusCode.OK);
+        var (_, flag) = await admin.CreateLaunchedExperimentAsync(LaunchedPlatform.ProjectId, "Recorded Assignments");
         await Eventually.TrueAsync(async () => await VariantAsync(assignment, "recorded-warmup", flag) is not null, "assignment serves the launched experiment");
 
         // 120 users: all on REST, the first 60 again on REST, the first 100 in one gRPC batch, the last 30 twice on
