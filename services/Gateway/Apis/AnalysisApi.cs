@@ -37,22 +37,7 @@ public static class AnalysisApi
         }
 
         var errors = new Validation.ValidationErrors();
-        if (request.ConfidenceLevel is { } level && (!double.IsFinite(level) || level <= 0.5 || level >= 1))
-        {
-            errors.Add("confidence_level", "'confidence_level' must be between 0.5 and 1, e.g. 0.95.");
-        }
-        if (request.Test is { } test && test is not ("sequential" or "ttest"))
-        {
-            errors.Add("test", "'test' must be 'sequential' or 'ttest'.");
-        }
-        if (request.CupedWindowDays is { } days && days is < 1 or > 365)
-        {
-            errors.Add("cuped_window_days", "'cuped_window_days' must be between 1 and 365.");
-        }
-        if (request.Correction is { } correction && correction is not ("none" or "bonferroni" or "holm" or "benjamini_hochberg"))
-        {
-            errors.Add("correction", "'correction' must be none, bonferroni, holm or benjamini_hochberg.");
-        }
+        errors.CheckAnalysisSettings(request.ConfidenceLevel, request.Test, request.CupedWindowDays, request.Correction);
         if (request.From is { } from && request.To is { } to && to < from)
         {
             errors.Add("to", "'to' must not be before 'from'.");

@@ -31,6 +31,28 @@ public sealed class ValidationErrors
         return value.Trim();
     }
 
+    /// <summary>The analysis settings an analyze request and the saved settings share; null means "not given".</summary>
+    public ValidationErrors CheckAnalysisSettings(double? confidenceLevel, string? test, int? cupedWindowDays, string? correction)
+    {
+        if (confidenceLevel is { } level && (!double.IsFinite(level) || level <= 0.5 || level >= 1))
+        {
+            Add("confidence_level", "'confidence_level' must be between 0.5 and 1, e.g. 0.95.");
+        }
+        if (test is not null and not ("sequential" or "ttest"))
+        {
+            Add("test", "'test' must be 'sequential' or 'ttest'.");
+        }
+        if (cupedWindowDays is < 1 or > 365)
+        {
+            Add("cuped_window_days", "'cuped_window_days' must be between 1 and 365.");
+        }
+        if (correction is not null and not ("none" or "bonferroni" or "holm" or "benjamini_hochberg"))
+        {
+            Add("correction", "'correction' must be none, bonferroni, holm or benjamini_hochberg.");
+        }
+        return this;
+    }
+
     public IResult ToProblem() => TypedResults.ValidationProblem(
         _errors.ToDictionary(e => e.Key, e => e.Value.ToArray()),
         title: "The request is invalid",
