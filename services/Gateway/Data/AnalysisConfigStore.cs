@@ -49,7 +49,7 @@ public sealed class AnalysisConfigStore(NpgsqlDataSource dataSource, AnalysisCon
             insert.Parameters.AddWithValue("window", (object?)metric.ConversionWindowHours ?? DBNull.Value);
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
-        await AuditAsync(connection, transaction, projectId, actor, "add_metric", "experiment", experimentId.ToString(), null, metric, cancellationToken);
+        await AuditLog.WriteAsync(connection, transaction, projectId, actor, "add_metric", "experiment", experimentId.ToString(), null, metric, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return ChangeResult<MetricDefinition>.Ok(metric);
     }
@@ -69,7 +69,7 @@ public sealed class AnalysisConfigStore(NpgsqlDataSource dataSource, AnalysisCon
             delete.Parameters.AddWithValue("key", key);
             await delete.ExecuteNonQueryAsync(cancellationToken);
         }
-        await AuditAsync(connection, transaction, projectId, actor, "remove_metric", "experiment", experimentId.ToString(), before, null, cancellationToken);
+        await AuditLog.WriteAsync(connection, transaction, projectId, actor, "remove_metric", "experiment", experimentId.ToString(), before, null, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return true;
     }
@@ -101,7 +101,7 @@ public sealed class AnalysisConfigStore(NpgsqlDataSource dataSource, AnalysisCon
             upsert.Parameters.Add(new NpgsqlParameter("planned", NpgsqlDbType.TimestampTz) { Value = (object?)settings.PlannedEndAt ?? DBNull.Value });
             await upsert.ExecuteNonQueryAsync(cancellationToken);
         }
-        await AuditAsync(connection, transaction, projectId, actor, "update_settings", "experiment", experimentId.ToString(), before, settings, cancellationToken);
+        await AuditLog.WriteAsync(connection, transaction, projectId, actor, "update_settings", "experiment", experimentId.ToString(), before, settings, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return settings;
     }
@@ -138,7 +138,7 @@ public sealed class AnalysisConfigStore(NpgsqlDataSource dataSource, AnalysisCon
                 return ChangeResult<SavedSegment>.Fail(ChangeFailure.DuplicateKey, $"A segment with key '{segment.Key}' already exists in project '{projectId}'.");
             }
         }
-        await AuditAsync(connection, transaction, projectId, actor, "create", "analysis_segment", segment.Key, null, segment, cancellationToken);
+        await AuditLog.WriteAsync(connection, transaction, projectId, actor, "create", "analysis_segment", segment.Key, null, segment, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return ChangeResult<SavedSegment>.Ok(segment);
     }
@@ -158,26 +158,8 @@ public sealed class AnalysisConfigStore(NpgsqlDataSource dataSource, AnalysisCon
             delete.Parameters.AddWithValue("key", key);
             await delete.ExecuteNonQueryAsync(cancellationToken);
         }
-        await AuditAsync(connection, transaction, projectId, actor, "delete", "analysis_segment", key, before, null, cancellationToken);
+        await AuditLog.WriteAsync(connection, transaction, projectId, actor, "delete", "analysis_segment", key, before, null, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return true;
-    }
-
-    private static async Task AuditAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, string projectId, string actor, string action, string entityType, string entityId,
-        object? before, object? after, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("""
-            INSERT INTO gateway.audit_log (project_id, actor, action, entity_type, entity_id, before, after)
-            VALUES (@project, @actor, @action, @type, @id, @before, @after)
-            """, connection, transaction);
-        command.Parameters.AddWithValue("project", projectId);
-        command.Parameters.AddWithValue("actor", actor);
-        command.Parameters.AddWithValue("action", action);
-        command.Parameters.AddWithValue("type", entityType);
-        command.Parameters.AddWithValue("id", entityId);
-        command.Parameters.Add(new NpgsqlParameter("before", NpgsqlDbType.Jsonb) { Value = before is null ? DBNull.Value : JsonSerializer.Serialize(before) });
-        command.Parameters.Add(new NpgsqlParameter("after", NpgsqlDbType.Jsonb) { Value = after is null ? DBNull.Value : JsonSerializer.Serialize(after) });
-        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

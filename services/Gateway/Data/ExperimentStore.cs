@@ -221,21 +221,8 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource, TimeProvider ti
         reader.IsDBNull(12) ? null : reader.GetFieldValue<DateTimeOffset>(12));
 
     /// <summary>One audit row, in the caller's transaction (entity type "experiment" unless named).</summary>
-    internal static async Task AuditAsync(
+    internal static Task AuditAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, string projectId, string actor, string action, Guid id,
         object? before, object after, CancellationToken cancellationToken, string entityType = "experiment")
-    {
-        await using var command = new NpgsqlCommand("""
-            INSERT INTO gateway.audit_log (project_id, actor, action, entity_type, entity_id, before, after)
-            VALUES (@project, @actor, @action, @entity_type, @id, @before, @after)
-            """, connection, transaction);
-        command.Parameters.AddWithValue("project", projectId);
-        command.Parameters.AddWithValue("actor", actor);
-        command.Parameters.AddWithValue("action", action);
-        command.Parameters.AddWithValue("entity_type", entityType);
-        command.Parameters.AddWithValue("id", id.ToString());
-        command.Parameters.Add(new NpgsqlParameter("before", NpgsqlDbType.Jsonb) { Value = before is null ? DBNull.Value : JsonSerializer.Serialize(before) });
-        command.Parameters.Add(new NpgsqlParameter("after", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(after) });
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+        => AuditLog.WriteAsync(connection, transaction, projectId, actor, action, entityType, id.ToString(), before, after, cancellationToken);
 }

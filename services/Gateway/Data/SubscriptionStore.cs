@@ -179,20 +179,7 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource, TimeProvider 
             reader.GetFieldValue<DateTimeOffset>(9), reader.GetFieldValue<DateTimeOffset>(10));
     }
 
-    private async Task AuditAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string projectId, string actor, string action, Guid id,
+    private Task AuditAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string projectId, string actor, string action, Guid id,
         SubscriptionView? before, SubscriptionView? after, CancellationToken cancellationToken)
-    {
-        await using var audit = new NpgsqlCommand("""
-            INSERT INTO gateway.audit_log (project_id, actor, action, entity_type, entity_id, before, after, occurred_at)
-            VALUES (@project, @actor, @action, 'subscription', @entity, @before, @after, @now)
-            """, connection, transaction);
-        audit.Parameters.AddWithValue("project", projectId);
-        audit.Parameters.AddWithValue("actor", actor);
-        audit.Parameters.AddWithValue("action", action);
-        audit.Parameters.AddWithValue("entity", id.ToString());
-        audit.Parameters.AddWithValue("before", NpgsqlDbType.Jsonb, before is null ? DBNull.Value : JsonSerializer.Serialize(before));
-        audit.Parameters.AddWithValue("after", NpgsqlDbType.Jsonb, after is null ? DBNull.Value : JsonSerializer.Serialize(after));
-        audit.Parameters.AddWithValue("now", timeProvider.GetUtcNow());
-        await audit.ExecuteNonQueryAsync(cancellationToken);
-    }
+        => AuditLog.WriteAsync(connection, transaction, projectId, actor, action, "subscription", id.ToString(), before, after, cancellationToken, timeProvider.GetUtcNow());
 }
