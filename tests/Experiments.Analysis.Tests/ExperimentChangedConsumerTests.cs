@@ -1,4 +1,3 @@
-using Experiments.TestInfrastructure.Messaging;
 using System.Collections.Concurrent;
 using Experiments.Analysis.Analyses;
 using Experiments.Analysis.Snapshots;
@@ -18,8 +17,8 @@ namespace Experiments.Analysis.Tests;
 /// </summary>
 public sealed class ExperimentChangedConsumerTests : IAsyncLifetime
 {
-    // Every test class's receive endpoint hears every alert on the broker: this test keeps only its own project's.
-    private readonly string _project = UniqueNames.Database("changes");
+    private readonly string _project;
+    private readonly AnalysisAlerts _alerts;
 
     private readonly AnalysisHost _host = new(new Dictionary<string, string?>
     {
@@ -28,29 +27,24 @@ public sealed class ExperimentChangedConsumerTests : IAsyncLifetime
         ["ExperimentChanges:PollInterval"] = "00:00:01",
     });
 
-    private readonly ConcurrentQueue<object> _received = new();
     private readonly ConsumedChanges _consumed = new();
-    private HostReceiveEndpointHandle? _endpoint;
+
+    public ExperimentChangedConsumerTests()
+    {
+        _project = UniqueNames.Database("changes");
+        _alerts = new AnalysisAlerts(_project);
+    }
 
     public async Task InitializeAsync()
     {
         await _host.InitializeAsync();
         _host.Bus.ConnectConsumeObserver(_consumed);
-        _endpoint = await _host.Bus.ConnectTestEndpointAsync("analysis-change-events", endpoint =>
-        {
-            endpoint.Handler<SrmDetected>(context => Keep(context.Message.ProjectId, context.Message));
-            endpoint.Handler<StatSigReached>(context => Keep(context.Message.ProjectId, context.Message));
-            endpoint.Handler<ExperimentLongRunning>(context => Keep(context.Message.ProjectId, context.Message));
-            endpoint.Handler<BanditWeightsUpdated>(context => Keep(context.Message.ProjectId, context.Message));
-        });
+        await _alerts.ConnectAsync(_host.Bus, "analysis-change-events");
     }
 
     public async Task DisposeAsync()
     {
-        if (_endpoint is not null)
-        {
-            await _endpoint.StopAsync();
-        }
+        await _alerts.DisposeAsync();
         await _host.DisposeAsync();
     }
 
@@ -76,7 +70,7 @@ public sealed class ExperimentChangedConsumerTests : IAsyncLifetime
         var stored = final.Comparison(Configuration.Purchase.Key, "treatment")!;
         Assert.Equal(expected.PValue, stored.PValue!.Value, 12);
         Assert.Equal(expected.RelativeLift, stored.RelativeLift!.Value, 12);
-        await Eventually.TrueAsync(() => Task.FromResult(_received.OfType<SrmDetected>().Any() && _received.OfType<StatSigReached>().Any()),
+        await Eventually.TrueAsync(() => Task.FromResult(_alerts.Of<SrmDetected>().Any() && _alerts.Of<StatSigReached>().Any()),
             "SrmDetected and StatSigReached arrive");
 
         // The outbox publishes the same event again (same EventId), twice.
@@ -88,10 +82,10 @@ public sealed class ExperimentChangedConsumerTests : IAsyncLifetime
         Assert.Equal(1L, await CountAsync("received_changes"));
         Assert.Equal(final.ComputedAt, Assert.Single(await SnapshotsAsync(experiment.Id)).ComputedAt);
         await Task.Delay(500); // anything published twice would arrive by now
-        Assert.Equal(experiment.Id, Assert.Single(_received.OfType<SrmDetected>()).ExperimentId);
-        Assert.Equal(experiment.Id, Assert.Single(_received.OfType<StatSigReached>()).ExperimentId);
-        Assert.Empty(_received.OfType<ExperimentLongRunning>()); // it no longer runs
-        Assert.Empty(_received.OfType<BanditWeightsUpdated>()); // it serves no traffic
+        Assert.Equal(experiment.Id, Assert.Single(_alerts.Of<SrmDetected>()).ExperimentId);
+        Assert.Equal(experiment.Id, Assert.Single(_alerts.Of<StatSigReached>()).ExperimentId);
+        Assert.Empty(_alerts.Of<ExperimentLongRunning>()); // it no longer runs
+        Assert.Empty(_alerts.Of<BanditWeightsUpdated>()); // it serves no traffic
         Assert.Equal(0L, await CountAsync("bandit_state"));
     }
 
@@ -114,7 +108,7 @@ public sealed class ExperimentChangedConsumerTests : IAsyncLifetime
         ];
         await Task.WhenAll(changes.Select(c => _host.Bus.Publish(c)));
 
-        await Eventually.TrueAsync(async () => _received.OfType<BanditWeightsUpdated>().Any() && await CountAsync("pending_analyses") == 0,
+        await Eventually.TrueAsync(async () => _alerts.Of<BanditWeightsUpdated>().Any() && await CountAsync("pending_analyses") == 0,
             "the running experiment is analysed");
         Assert.Equal(changes.Count, await CountAsync("received_changes"));
         var snapshot = Assert.Single(await SnapshotsAsync(bandit.Id));
@@ -129,7 +123,7 @@ public sealed class ExperimentChangedConsumerTests : IAsyncLifetime
         Assert.Equal(changes.Count, await CountAsync("received_changes"));
 
         await Task.Delay(500); // anything published twice would arrive by now
-        var weights = Assert.Single(_received.OfType<BanditWeightsUpdated>());
+        var weights = Assert.Single(_alerts.Of<BanditWeightsUpdated>());
         Assert.Equal(bandit.Id, weights.ExperimentId);
         Assert.True(weights.Weights["b"] > weights.Weights["a"]);
         Assert.Equal(weightsAt, await BanditComputedAtAsync(bandit.Id));
@@ -164,25 +158,17 @@ public sealed class ExperimentChangedConsumerTests : IAsyncLifetime
         await Eventually.TrueAsync(async () => await CountAsync("pending_analyses") == 0
             && (await SnapshotsAsync(stoppedExperiment.Id)).Count == 1 && (await SnapshotsAsync(bandit.Id)).Count == 1,
             "both experiments are analysed");
-        await Eventually.TrueAsync(() => Task.FromResult(_received.OfType<SrmDetected>().Any() && _received.OfType<StatSigReached>().Any()
-            && _received.OfType<BanditWeightsUpdated>().Any()), "the alerts and the weights arrive");
+        await Eventually.TrueAsync(() => Task.FromResult(_alerts.Of<SrmDetected>().Any() && _alerts.Of<StatSigReached>().Any()
+            && _alerts.Of<BanditWeightsUpdated>().Any()), "the alerts and the weights arrive");
 
         Assert.Equal(changes.Count, await CountAsync("received_changes"));
         await Task.Delay(500); // anything published twice would arrive by now
-        Assert.Equal(stoppedExperiment.Id, Assert.Single(_received.OfType<SrmDetected>()).ExperimentId);
-        Assert.Equal(stoppedExperiment.Id, Assert.Single(_received.OfType<StatSigReached>()).ExperimentId);
-        Assert.Equal(bandit.Id, Assert.Single(_received.OfType<BanditWeightsUpdated>()).ExperimentId);
+        Assert.Equal(stoppedExperiment.Id, Assert.Single(_alerts.Of<SrmDetected>()).ExperimentId);
+        Assert.Equal(stoppedExperiment.Id, Assert.Single(_alerts.Of<StatSigReached>()).ExperimentId);
+        Assert.Equal(bandit.Id, Assert.Single(_alerts.Of<BanditWeightsUpdated>()).ExperimentId);
         Assert.Equal(DateOnly.FromDateTime(SyntheticExperiment.End), Assert.Single(await SnapshotsAsync(stoppedExperiment.Id)).Date);
     }
 
-    private Task Keep(string projectId, object message)
-    {
-        if (projectId == _project)
-        {
-            _received.Enqueue(message);
-        }
-        return Task.CompletedTask;
-    }
 
     private ExperimentChanged Changed(Guid experimentId, string key, string change)
         => new(Guid.NewGuid(), _project, experimentId, key, change, DateTimeOffset.UtcNow);

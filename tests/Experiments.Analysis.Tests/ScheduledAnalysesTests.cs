@@ -1,8 +1,5 @@
-using Experiments.TestInfrastructure.Messaging;
-using System.Collections.Concurrent;
 using Experiments.Analysis.Tests.Support;
 using Experiments.Contracts.Messages;
-using MassTransit;
 
 namespace Experiments.Analysis.Tests;
 
@@ -14,27 +11,17 @@ namespace Experiments.Analysis.Tests;
 public sealed class ScheduledAnalysesTests : IAsyncLifetime
 {
     private readonly AnalysisHost _host = new();
-    private readonly ConcurrentQueue<object> _received = new();
-    private HostReceiveEndpointHandle? _endpoint;
+    private readonly AnalysisAlerts _alerts = new("sched");
 
     public async Task InitializeAsync()
     {
         await _host.InitializeAsync();
-        _endpoint = await _host.Bus.ConnectTestEndpointAsync("analysis-events", endpoint =>
-        {
-            endpoint.Handler<SrmDetected>(context => Keep(context.Message.ProjectId, context.Message));
-            endpoint.Handler<StatSigReached>(context => Keep(context.Message.ProjectId, context.Message));
-            endpoint.Handler<ExperimentLongRunning>(context => Keep(context.Message.ProjectId, context.Message));
-            endpoint.Handler<BanditWeightsUpdated>(context => Keep(context.Message.ProjectId, context.Message));
-        });
+        await _alerts.ConnectAsync(_host.Bus, "analysis-events");
     }
 
     public async Task DisposeAsync()
     {
-        if (_endpoint is not null)
-        {
-            await _endpoint.StopAsync();
-        }
+        await _alerts.DisposeAsync();
         await _host.DisposeAsync();
     }
 
@@ -63,14 +50,14 @@ public sealed class ScheduledAnalysesTests : IAsyncLifetime
         Assert.DoesNotContain(second.Published, p => p.StartsWith("srm-exp", StringComparison.Ordinal));
         Assert.Contains("bandit-exp:bandit_weights", second.Published);
 
-        await WaitForAsync(() => _received.OfType<BanditWeightsUpdated>().Count() >= 2);
+        await WaitForAsync(() => _alerts.Of<BanditWeightsUpdated>().Count() >= 2);
         await Task.Delay(500); // anything published twice would arrive by now
-        var srmEvent = Assert.Single(_received.OfType<SrmDetected>());
+        var srmEvent = Assert.Single(_alerts.Of<SrmDetected>());
         Assert.Equal(srmExperiment.Id, srmEvent.ExperimentId);
         Assert.Equal(srm.Users.Count(u => u.Variant == "control"), srmEvent.ObservedCounts["control"]);
-        Assert.Equal(srmExperiment.Id, Assert.Single(_received.OfType<StatSigReached>()).ExperimentId);
-        Assert.Equal(srmExperiment.Id, Assert.Single(_received.OfType<ExperimentLongRunning>()).ExperimentId);
-        var weights = _received.OfType<BanditWeightsUpdated>().Last();
+        Assert.Equal(srmExperiment.Id, Assert.Single(_alerts.Of<StatSigReached>()).ExperimentId);
+        Assert.Equal(srmExperiment.Id, Assert.Single(_alerts.Of<ExperimentLongRunning>()).ExperimentId);
+        var weights = _alerts.Of<BanditWeightsUpdated>().Last();
         Assert.Equal(banditExperiment.Id, weights.ExperimentId);
         Assert.True(weights.Weights["b"] > weights.Weights["a"]);
 
@@ -87,15 +74,6 @@ public sealed class ScheduledAnalysesTests : IAsyncLifetime
         Assert.Equal(users.Count - converted + 1, reader.GetDouble(1));
     }
 
-    /// <summary>Every test class's endpoint hears every alert on the broker (ExperimentChangedConsumerTests publishes some too): keep this project's.</summary>
-    private Task Keep(string projectId, object message)
-    {
-        if (projectId == "sched")
-        {
-            _received.Enqueue(message);
-        }
-        return Task.CompletedTask;
-    }
 
     private static async Task WaitForAsync(Func<bool> condition)
     {

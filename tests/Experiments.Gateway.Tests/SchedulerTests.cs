@@ -1,10 +1,10 @@
-using Experiments.TestInfrastructure.Messaging;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Experiments.Contracts.Messages;
 using Experiments.TestInfrastructure.Http;
+using Experiments.TestInfrastructure.Messaging;
 using MassTransit;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;

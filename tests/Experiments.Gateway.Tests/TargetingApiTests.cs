@@ -1,4 +1,3 @@
-using Experiments.TestInfrastructure.Messaging;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
@@ -7,6 +6,7 @@ using System.Text.Json.Nodes;
 using Experiments.Contracts.Messages;
 using Experiments.Postgres.Configuration;
 using Experiments.TestInfrastructure.Http;
+using Experiments.TestInfrastructure.Messaging;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
