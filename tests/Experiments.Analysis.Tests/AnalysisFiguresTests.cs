@@ -1,3 +1,4 @@
+using System.Globalization;
 using Experiments.Analysis.Analyses;
 using Experiments.Analysis.Grpc;
 using Experiments.Analysis.Queries;
@@ -206,7 +207,7 @@ public sealed class AnalysisFiguresTests(AnalysisFixture fixture) : IClassFixtur
     }
 
     [Fact]
-    public async Task Data_quality_and_diagnostics_count_jumpers_anonymous_users_and_missing_assignments()
+    public async Task Data_quality_and_diagnostics_count_jumpers_anonymous_users_and_missing_assignments_and_assignments_per_day()
     {
         var outcome = await AnalyzeAsync(new AnalysisOptions());
         var users = fixture.Data.Users;
@@ -221,10 +222,18 @@ public sealed class AnalysisFiguresTests(AnalysisFixture fixture) : IClassFixtur
         Assert.Contains(quality.Checks, c => c.Name == "srm" && c.Passed);
 
         var diagnostics = outcome.Response.Diagnostics;
+        // Assigned users count by the day of their assignment, whether or not they were exposed.
+        Assert.NotEmpty(fixture.Data.AssignedOnly);
         foreach (var conversion in diagnostics.AssignmentToExposure)
         {
-            Assert.Equal(users.Count(u => u.Variant == conversion.Variant && u.Assigned), conversion.Assigned);
+            Assert.Equal(fixture.Data.Assignments.Count(a => a.Variant == conversion.Variant), conversion.Assigned);
             Assert.Equal(users.Count(u => u.Variant == conversion.Variant), conversion.Exposed);
+        }
+        foreach (var series in diagnostics.AssignmentsDaily)
+        {
+            var expected = fixture.Data.Assignments.Where(a => a.Variant == series.Variant).GroupBy(a => a.Time.Date).OrderBy(g => g.Key)
+                .Select(g => (g.Key.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), (double)g.Count())).ToList();
+            Assert.Equal(expected, series.Points.Select(p => (p.Date, p.Value)).ToList());
         }
         foreach (var series in outcome.Response.Charts.ExposuresCumulative)
         {

@@ -88,14 +88,13 @@ public sealed class ExperimentAnalysis(AnalysisQueries queries, AnalysisConfigRe
         }
         // Testers are the experiment's tester groups (user ids and device ids), matched against each user's unit.
         IReadOnlyList<string> testers = experiment.Testers.SelectMany(t => (t.UserIds ?? []).Concat(t.DeviceIds ?? [])).Distinct().ToList();
-        var scope = new AnalysisScope(experiment.ProjectId, experiment.Key, from, to, segment, testers, filters, options.GroupBy) { NewUsersSince = newUsersSince };
+        var scope = new AnalysisScope(experiment.ProjectId, experiment.Key, from, to, segment, testers, filters, options.GroupBy) { NewUsersSince = newUsersSince, Variants = experiment.Variants.Select(v => v.Key).ToList() };
         var cupedWindow = cuped ? TimeSpan.FromDays(cupedWindowDays) : (TimeSpan?)null;
         var metricQueries = metrics.Select(m => new MetricQuery(m, cupedWindow)).ToList();
 
         var dataTask = queries.PopulationAndMetricsAsync(scope, metricQueries, cancellationToken);
-        var assignmentsTask = queries.DailyAssignmentsAsync(scope, cancellationToken);
         var historyTask = snapshots.HistoryAsync(experiment.Id, cancellationToken);
-        await Task.WhenAll(dataTask, assignmentsTask, historyTask);
+        await Task.WhenAll(dataTask, historyTask);
         var population = dataTask.Result.Population;
         var sums = dataTask.Result.Metrics;
 
@@ -146,7 +145,7 @@ public sealed class ExperimentAnalysis(AnalysisQueries queries, AnalysisConfigRe
         response.Recommendation = response.Summary.Recommendation;
         response.Winner = response.Summary.Winner;
         response.Charts = Charts.Build(experiment, response, dataTask.Result.DailyEvents, population, historyTask.Result, metrics[0].Key);
-        response.Diagnostics = Charts.Diagnose(experiment, population, assignmentsTask.Result);
+        response.Diagnostics = Charts.Diagnose(experiment, population, dataTask.Result.DailyAssignments);
 
         if (options.GroupBy is not null)
         {

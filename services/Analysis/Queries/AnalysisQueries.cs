@@ -20,8 +20,12 @@ public sealed record MetricRow(string Variant, string Group, IReadOnlyList<Metri
 /// <summary>A count per variant and day.</summary>
 public sealed record DailyCount(string Variant, DateOnly Day, long Count);
 
-/// <summary>The population, the metrics' sums per variant and group, and the first metric's events per variant and day (one query computes them).</summary>
-public sealed record AnalysisData(IReadOnlyList<PopulationRow> Population, IReadOnlyList<MetricRow> Metrics, IReadOnlyList<DailyCount> DailyEvents);
+/// <summary>
+/// The population, the metrics' sums per variant and group, the first metric's events per variant and day, and the
+/// users assigned per variant and day of first assignment in the date range (one query computes them).
+/// </summary>
+public sealed record AnalysisData(IReadOnlyList<PopulationRow> Population, IReadOnlyList<MetricRow> Metrics, IReadOnlyList<DailyCount> DailyEvents,
+    IReadOnlyList<DailyCount> DailyAssignments);
 
 /// <summary>
 /// The analysis' ClickHouse queries. Each aggregates inside ClickHouse to sufficient statistics (one row per
@@ -36,28 +40,43 @@ public sealed class AnalysisQueries(ClickHouseClient clickHouse)
     private static readonly ClickHouseSql Unit = ClickHouseSql.Raw("if(user_id != '', user_id, device_id)");
 
     /// <summary>
-    /// Every exposed user of the flag in the date range, with their variant, group value, first exposure and flags:
-    /// <c>included</c> (passes segment and property filters), <c>jumper</c>, <c>anonymous</c>, <c>assigned</c>.
+    /// Every member (user id, else device id) exposed to the flag in the date range or assigned it, grouped once
+    /// over the exposures and the assignments together: the exposed ones with their variant, group value, first
+    /// exposure and flags (<c>included</c>: passes segment and property filters; <c>jumper</c>, <c>anonymous</c>,
+    /// <c>assigned</c>: has an assignment of the flag at any time), and each member's first assignment in the date
+    /// range as an <c>assigned_day</c> key (variant index × 65536 + day number) for the assignments per day.
+    /// The join key <c>unit</c> is '' for members who were not exposed, so their events are not joined.
     /// </summary>
-    public static ClickHouseSql Units(AnalysisScope scope, bool withDiagnostics)
+    private static ClickHouseSql Members(AnalysisScope scope)
     {
-        var group = scope.GroupBy is { } g
-            ? UserProperty(g)
-            : ClickHouseSql.Raw("''");
-        var diagnostics = withDiagnostics
-            ? ClickHouseSql.Format($"""
-                , min(cityHash64(variant)) != max(cityHash64(variant)) AS jumper, min(user_id = '') AS anonymous,
-                  unit IN (SELECT {Unit} FROM assignments WHERE project_id = {scope.ProjectId} AND flag_key = {scope.FlagKey}) AS assigned
-                """)
-            : ClickHouseSql.Raw(", 0 AS jumper");
-        // The user's variant is called arm here: an alias named like the column would turn argMin(variant, time) into a nested aggregate.
+        var group = scope.GroupBy is { } g ? UserProperty(g) : ClickHouseSql.Raw("''");
+        var assignedInRange = ClickHouseSql.Format($"NOT exposure AND time >= {scope.From} AND time <= {scope.To}");
+        var variants = scope.Variants.ToArray();
+        var assignedVariant = variants.Length == 0
+            ? ClickHouseSql.Raw("toUInt64(0)")
+            : ClickHouseSql.Format($"indexOf({variants}, argMinIf(variant, time, {assignedInRange}))");
+        // The member's variant is called arm here: an alias named like the column would turn argMinIf(variant, ...) into a nested aggregate.
         return ClickHouseSql.Format($"""
-            SELECT {Unit} AS unit, argMin(variant, time) AS arm, min(time) AS first_exposure, {group} AS grp,
-                   {Included(scope)} AS included {diagnostics}
-            FROM exposures
-            WHERE project_id = {scope.ProjectId} AND flag_key = {scope.FlagKey} AND time <= {scope.To}
-            GROUP BY unit
-            HAVING first_exposure >= {scope.From}
+            SELECT if(exposed, member, '') AS unit, argMinIf(variant, time, exposure) AS arm, minIf(time, exposure) AS first_exposure,
+                   countIf(exposure) > 0 AND first_exposure >= {scope.From} AS exposed, {group} AS grp,
+                   exposed AND {Included(scope)} AS included,
+                   minIf(cityHash64(variant), exposure) != maxIf(cityHash64(variant), exposure) AS jumper,
+                   minIf(user_id = '', exposure) AS anonymous, countIf(NOT exposure) > 0 AS assigned,
+                   {assignedVariant} AS assigned_variant,
+                   if(countIf({assignedInRange}) > 0 AND assigned_variant > 0,
+                      [toUInt64(assigned_variant) * 65536 + toUInt16(toDate(minIf(time, {assignedInRange})))], emptyArrayUInt64()) AS assigned_day
+            FROM
+            (
+                SELECT {Unit} AS member, variant, time, user_id, user_properties, platform, os_name, toUInt8(1) AS exposure
+                FROM exposures
+                WHERE project_id = {scope.ProjectId} AND flag_key = {scope.FlagKey} AND time <= {scope.To}
+                UNION ALL
+                SELECT {Unit} AS member, variant, time, user_id, '' AS user_properties, '' AS platform, '' AS os_name, toUInt8(0) AS exposure
+                FROM assignments
+                WHERE project_id = {scope.ProjectId} AND flag_key = {scope.FlagKey}
+            )
+            GROUP BY member
+            HAVING exposed OR notEmpty(assigned_day)
             """);
     }
 
@@ -66,8 +85,8 @@ public sealed class AnalysisQueries(ClickHouseClient clickHouse)
     /// boolean or array as written (<c>31</c>, <c>true</c>, <c>["a","b"]</c>), and '' when missing or null.
     /// </summary>
     private static ClickHouseSql UserProperty(string property) => ClickHouseSql.Format($"""
-        multiIf(startsWith(visitParamExtractRaw(argMin(user_properties, time), {property}), '"'), visitParamExtractString(argMin(user_properties, time), {property}),
-                visitParamExtractRaw(argMin(user_properties, time), {property}) = 'null', '', visitParamExtractRaw(argMin(user_properties, time), {property}))
+        multiIf(startsWith(visitParamExtractRaw(argMinIf(user_properties, time, exposure), {property}), '"'), visitParamExtractString(argMinIf(user_properties, time, exposure), {property}),
+                visitParamExtractRaw(argMinIf(user_properties, time, exposure), {property}) = 'null', '', visitParamExtractRaw(argMinIf(user_properties, time, exposure), {property}))
         """);
 
     /// <summary>The segment and property filters as one boolean over a user's grouped exposures.</summary>
@@ -75,10 +94,10 @@ public sealed class AnalysisQueries(ClickHouseClient clickHouse)
     {
         var conditions = new List<ClickHouseSql>();
         var testers = scope.Testers.ToArray();
-        var isTester = testers.Length == 0 ? ClickHouseSql.Raw("0") : ClickHouseSql.Format($"has({testers}, unit)");
+        var isTester = testers.Length == 0 ? ClickHouseSql.Raw("0") : ClickHouseSql.Format($"has({testers}, member)");
         // Jumpers saw more than one variant; compared by hash (numeric min/max is cheaper than on strings; two variant
         // names of one flag would have to collide in 64 bits).
-        var jumperFree = ClickHouseSql.Raw("min(cityHash64(variant)) = max(cityHash64(variant))");
+        var jumperFree = ClickHouseSql.Raw("minIf(cityHash64(variant), exposure) = maxIf(cityHash64(variant), exposure)");
         const string mobile = "(?i)android|ios|iphone|ipad|mobile";
         switch (scope.Segment)
         {
@@ -97,13 +116,13 @@ public sealed class AnalysisQueries(ClickHouseClient clickHouse)
                 break;
             case Segments.NewUsers:
                 conditions.Add(ClickHouseSql.Format(
-                    $"unit NOT IN (SELECT {Unit} FROM events WHERE project_id = {scope.ProjectId} AND time < {scope.NewUsersSince})"));
+                    $"member NOT IN (SELECT {Unit} FROM events WHERE project_id = {scope.ProjectId} AND time < {scope.NewUsersSince})"));
                 break;
             case Segments.MobileWeb:
-                conditions.Add(ClickHouseSql.Format($"lower(argMin(platform, time)) = 'web' AND match(argMin(os_name, time), {mobile})"));
+                conditions.Add(ClickHouseSql.Format($"lower(argMinIf(platform, time, exposure)) = 'web' AND match(argMinIf(os_name, time, exposure), {mobile})"));
                 break;
             case Segments.DesktopWeb:
-                conditions.Add(ClickHouseSql.Format($"lower(argMin(platform, time)) = 'web' AND NOT match(argMin(os_name, time), {mobile})"));
+                conditions.Add(ClickHouseSql.Format($"lower(argMinIf(platform, time, exposure)) = 'web' AND NOT match(argMinIf(os_name, time, exposure), {mobile})"));
                 break;
         }
         foreach (var filter in scope.Filters)
@@ -191,17 +210,22 @@ public sealed class AnalysisQueries(ClickHouseClient clickHouse)
                 FROM events
                 WHERE project_id = {scope.ProjectId} AND has({eventTypes}, event_type) AND time >= {from} AND time <= {scope.To}
                 GROUP BY unit
+                HAVING unit != ''
                 """);
+        // Members who were only assigned form a row of their own (arm '', no exposed users) that carries their
+        // assignment days; it is not part of the population.
         var sql = ClickHouseSql.Format($"""
-            SELECT arm, grp, toDate(first_exposure) AS day, countIf(included) AS users, count() AS all_users,
-                   countIf(jumper) AS jumpers, countIf(anonymous) AS anonymous_users, countIf(NOT assigned) AS without_assignment,
-                   tupleElement(sumMap(days, arrayMap(x -> toUInt64(1), days)) AS daily, 1), tupleElement(daily, 2)
+            SELECT arm, grp, toDate(first_exposure) AS day, countIf(included) AS users, countIf(exposed) AS all_users,
+                   countIf(exposed AND jumper) AS jumpers, countIf(exposed AND anonymous) AS anonymous_users,
+                   countIf(exposed AND NOT assigned) AS without_assignment,
+                   tupleElement(sumMap(days, arrayMap(x -> toUInt64(1), days)) AS daily, 1), tupleElement(daily, 2),
+                   tupleElement(sumMap(assigned_day, arrayMap(x -> toUInt64(1), assigned_day)) AS assigned_daily, 1), tupleElement(assigned_daily, 2)
                    {metricColumns}
             FROM
             (
-                SELECT arm, grp, first_exposure, included, jumper, anonymous, assigned
+                SELECT arm, grp, first_exposure, exposed, included, jumper, anonymous, assigned, assigned_day
                        {userColumns}
-                FROM ({Units(scope, withDiagnostics: true)})
+                FROM ({Members(scope)})
                 ANY LEFT JOIN ({eventsSide}) USING unit
             )
             GROUP BY arm, grp, day
@@ -214,37 +238,30 @@ public sealed class AnalysisQueries(ClickHouseClient clickHouse)
             var population = new PopulationRow(variant, group, day, row.GetInt64(3), row.GetInt64(4), row.GetInt64(5), row.GetInt64(6), row.GetInt64(7));
             var days = row.GetArray<DateOnly>(8);
             var counts = row.GetArray<long>(9);
+            var assignedKeys = row.GetArray<long>(10);
+            var assignedCounts = row.GetArray<long>(11);
             var sums = new MetricSums[metrics.Count];
             for (var k = 0; k < metrics.Count; k++)
             {
-                var o = 10 + k * 7;
+                var o = 12 + k * 7;
                 sums[k] = new MetricSums(row.GetInt64(o), row.GetInt64(o + 1), row.GetDouble(o + 2), row.GetDouble(o + 3),
                     row.GetDouble(o + 4), row.GetDouble(o + 5), row.GetDouble(o + 6));
             }
-            return (Population: population, Sums: sums, Daily: days.Select((d, i) => new DailyCount(variant, d, counts[i])).ToList());
+            var assigned = assignedKeys.Select((key, i) => new DailyCount(scope.Variants[(int)(key / 65536) - 1],
+                DateOnly.FromDayNumber(UnixEpochDay + (int)(key % 65536)), assignedCounts[i])).ToList();
+            return (Population: population, Sums: sums, Daily: days.Select((d, i) => new DailyCount(variant, d, counts[i])).ToList(), Assigned: assigned);
         }, cancellationToken);
 
-        var metricRows = rows.GroupBy(r => (r.Population.Variant, r.Population.Group))
+        // The row of members who were only assigned has no exposed users: it adds assignment days, nothing else.
+        var exposed = rows.Where(r => r.Population.AllUsers > 0).ToList();
+        var metricRows = exposed.GroupBy(r => (r.Population.Variant, r.Population.Group))
             .Select(g => new MetricRow(g.Key.Variant, g.Key.Group, Enumerable.Range(0, metrics.Count).Select(k => g.Select(r => r.Sums[k]).Aggregate(MetricSums.Add)).ToList()))
             .ToList();
-        var daily = rows.SelectMany(r => r.Daily).GroupBy(c => (c.Variant, c.Day)).Select(g => new DailyCount(g.Key.Variant, g.Key.Day, g.Sum(c => c.Count))).ToList();
-        return new AnalysisData(rows.Select(r => r.Population).ToList(), metricRows, daily);
+        static List<DailyCount> PerVariantAndDay(IEnumerable<DailyCount> counts) =>
+            counts.GroupBy(c => (c.Variant, c.Day)).Select(g => new DailyCount(g.Key.Variant, g.Key.Day, g.Sum(c => c.Count))).ToList();
+        return new AnalysisData(exposed.Select(r => r.Population).ToList(), metricRows,
+            PerVariantAndDay(exposed.SelectMany(r => r.Daily)), PerVariantAndDay(rows.SelectMany(r => r.Assigned)));
     }
 
-    /// <summary>Users assigned per variant and day of first assignment (of the flag, in the date range).</summary>
-    public async Task<IReadOnlyList<DailyCount>> DailyAssignmentsAsync(AnalysisScope scope, CancellationToken cancellationToken)
-    {
-        var sql = ClickHouseSql.Format($"""
-            SELECT variant, toDate(first_assigned) AS day, count() AS users
-            FROM
-            (
-                SELECT {Unit} AS unit, argMin(variant, time) AS variant, min(time) AS first_assigned
-                FROM assignments
-                WHERE project_id = {scope.ProjectId} AND flag_key = {scope.FlagKey} AND time >= {scope.From} AND time <= {scope.To}
-                GROUP BY unit
-            )
-            GROUP BY variant, day
-            """);
-        return await clickHouse.QueryAsync(sql, row => new DailyCount(row.GetString(0), row.GetDate(1), row.GetInt64(2)), cancellationToken);
-    }
+    private static readonly int UnixEpochDay = DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber;
 }

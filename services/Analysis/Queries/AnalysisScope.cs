@@ -33,6 +33,9 @@ public sealed record AnalysisScope(
 {
     /// <summary>New users are those with no event before this (the range's start, else the experiment's start).</summary>
     public DateTime NewUsersSince { get; init; } = From;
+
+    /// <summary>The experiment's variant keys, in order (assignments are counted per day for these).</summary>
+    public IReadOnlyList<string> Variants { get; init; } = [];
 }
 
 /// <summary>One metric as the query computes it: per user y (after first exposure) and the CUPED covariate x (before).</summary>

@@ -6,6 +6,9 @@ namespace Experiments.Analysis.Tests.Support;
 
 public sealed record SyntheticEvent(string Type, DateTime Time, double Value, string InsertId);
 
+/// <summary>A user the assignment service assigned who was never exposed (assigned, then never reached the feature).</summary>
+public sealed record AssignedOnlyUser(string UserId, string DeviceId, string Variant, DateTime Assigned, List<SyntheticEvent> Events);
+
 public sealed record SyntheticUser(
     string UserId, string DeviceId, string Variant, DateTime FirstExposure, bool Jumper, string Country, string Platform, string Os,
     bool Assigned, bool Tester, bool SeenBefore, List<SyntheticEvent> Events)
@@ -26,6 +29,7 @@ public sealed class SyntheticExperiment
     public required string ProjectId { get; init; }
     public required string FlagKey { get; init; }
     public List<SyntheticUser> Users { get; } = [];
+    public List<AssignedOnlyUser> AssignedOnly { get; } = [];
 
     /// <summary>Users per variant with a conversion rate each; the treatment also spends more.</summary>
     public static SyntheticExperiment Generate(string projectId, string flagKey, int seed, params (string Variant, int Users, double Rate, double Revenue)[] arms)
@@ -71,8 +75,24 @@ public sealed class SyntheticExperiment
                     countries[random.Next(countries.Length)], platform, os, random.NextDouble() < 0.97, random.NextDouble() < 0.02, seenBefore, events));
             }
         }
+        // A tenth as many users again were assigned but never exposed; some of them buy (none of it may count).
+        var others = new Random(seed + 1);
+        foreach (var (variant, users, _, revenue) in arms)
+        {
+            for (var i = 0; i < users / 10; i++, n++)
+            {
+                var assigned = Start.AddDays(others.Next(0, 10)).AddSeconds(others.Next(0, 86_000));
+                var events = others.NextDouble() < 0.3 ? new List<SyntheticEvent> { new("purchase", assigned.AddHours(1), revenue, Guid.NewGuid().ToString()) } : [];
+                experiment.AssignedOnly.Add(new AssignedOnlyUser($"{flagKey}-u{n}", $"{flagKey}-d{n}", variant, assigned, events));
+            }
+        }
         return experiment;
     }
+
+    /// <summary>What the assignment service recorded: the assigned exposed users (5 s before their first exposure) and the assigned-only ones.</summary>
+    public IReadOnlyList<(string UserId, string DeviceId, string Variant, DateTime Time)> Assignments =>
+        Users.Where(u => u.Assigned).Select(u => (u.UserId, u.DeviceId, u.Variant, u.FirstExposure.AddSeconds(-5)))
+            .Concat(AssignedOnly.Select(u => (u.UserId, u.DeviceId, u.Variant, u.Assigned))).ToList();
 
     public IReadOnlyList<string> Testers => Users.Where(u => u.Tester).Select(u => u.Unit).ToList();
 
@@ -102,24 +122,25 @@ public sealed class SyntheticExperiment
                 w.WriteString(e.User.Platform); w.WriteString(e.User.Os); w.WriteDateTime(e.Time);
             });
 
-        var events = Users.SelectMany(u => u.Events.Select(e => (User: u, Event: e))).ToList();
+        var events = Users.SelectMany(u => u.Events.Select(e => (u.UserId, u.DeviceId, u.Platform, u.Os, Event: e)))
+            .Concat(AssignedOnly.SelectMany(u => u.Events.Select(e => (u.UserId, u.DeviceId, Platform: "Web", Os: "Windows", Event: e)))).ToList();
         events.AddRange(events.Where((_, i) => i % 25 == 0).ToList()); // duplicated inserts
         await clickHouse.InsertAsync("events",
             ["project_id", "event_type", "user_id", "device_id", "time", "insert_id", "event_properties", "user_properties", "platform", "os_name", "received_at"],
             events, (w, e) =>
             {
-                w.WriteString(ProjectId); w.WriteString(e.Event.Type); w.WriteString(e.User.UserId); w.WriteString(e.User.DeviceId);
+                w.WriteString(ProjectId); w.WriteString(e.Event.Type); w.WriteString(e.UserId); w.WriteString(e.DeviceId);
                 w.WriteDateTime(e.Event.Time); w.WriteString(e.Event.InsertId);
                 w.WriteString(FormattableString.Invariant($"{{\"revenue\":{e.Event.Value}}}"));
-                w.WriteString("{}"); w.WriteString(e.User.Platform); w.WriteString(e.User.Os); w.WriteDateTime(e.Event.Time);
+                w.WriteString("{}"); w.WriteString(e.Platform); w.WriteString(e.Os); w.WriteDateTime(e.Event.Time);
             });
 
         await clickHouse.InsertAsync("assignments",
             ["project_id", "flag_key", "variant", "user_id", "device_id", "time", "insert_id", "received_at"],
-            Users.Where(u => u.Assigned).ToList(), (w, u) =>
+            Assignments.Concat(Assignments.Where((_, i) => i % 30 == 0)).ToList(), (w, a) => // with resent records
             {
-                w.WriteString(ProjectId); w.WriteString(FlagKey); w.WriteString(u.Variant); w.WriteString(u.UserId); w.WriteString(u.DeviceId);
-                w.WriteDateTime(u.FirstExposure.AddSeconds(-5)); w.WriteString($"a-{u.Unit}"); w.WriteDateTime(u.FirstExposure);
+                w.WriteString(ProjectId); w.WriteString(FlagKey); w.WriteString(a.Variant); w.WriteString(a.UserId); w.WriteString(a.DeviceId);
+                w.WriteDateTime(a.Time); w.WriteString($"a-{a.UserId}-{a.DeviceId}"); w.WriteDateTime(a.Time);
             });
     }
 
