@@ -57,30 +57,7 @@ public sealed class EventPathTests(AssignmentPlatform platform) : IClassFixture<
         using var client = AssignmentPlatform.Client(http);
         await Eventually.TrueAsync(async () => await VariantAsync(client, "recorded-warmup", "recorded-once") is not null, "the service serves the experiment");
 
-        // A queue of the test's own on the real broker, bound to the message type like ingest's, taken in order.
-        var received = new ConcurrentQueue<AssignmentRecord>();
-        var bus = Bus.Factory.CreateUsingRabbitMq(rabbit =>
-        {
-            rabbit.Host(new Uri(platform.Servers.RabbitMq));
-            rabbit.ReceiveEndpoint(UniqueNames.Database("assignment-recorded"), endpoint =>
-            {
-                endpoint.AutoDelete = true;
-                endpoint.Durable = false;
-                endpoint.ConcurrentMessageLimit = 1;
-                endpoint.Handler<AssignmentBatchRecorded>(context =>
-                {
-                    if (context.Message.ProjectId == AssignmentPlatform.Project)
-                    {
-                        foreach (var record in context.Message.Assignments.Where(r => r.FlagKey == "recorded-once"))
-                        {
-                            received.Enqueue(record);
-                        }
-                    }
-                    return Task.CompletedTask;
-                });
-            });
-        });
-        await bus.StartAsync();
+        var (bus, received) = await ListenAsync("recorded-once");
         try
         {
             var users = Enumerable.Range(0, 60).Select(i => $"recorded-{i}").ToArray();
@@ -120,6 +97,111 @@ public sealed class EventPathTests(AssignmentPlatform platform) : IClassFixture<
         {
             await bus.StopAsync();
         }
+    }
+
+    [Fact]
+    public async Task Assignments_accepted_just_before_a_clean_stop_are_published_before_the_service_exits()
+    {
+        await platform.CreateRunningAsync("recorded-at-stop", [("control", 1), ("treatment", 1)]);
+        var (service, http, grpcUrl) = await platform.StartAssignmentAsync();
+        using (var client = AssignmentPlatform.Client(http))
+        {
+            await Eventually.TrueAsync(async () => await VariantAsync(client, "stop-warmup", "recorded-at-stop") is not null, "the service serves the experiment");
+        }
+        var (bus, received) = await ListenAsync("recorded-at-stop");
+        try
+        {
+            // One batch, then SIGTERM at once: well inside the recorder's 500 ms between publishes.
+            var users = Enumerable.Range(0, 500).Select(i => $"stop-{i}").ToArray();
+            using (var channel = GrpcHttpChannel.ForAddress(grpcUrl))
+            {
+                await new AssignmentService.AssignmentServiceClient(channel).EvaluateBatchAsync(new EvaluateBatchRequest
+                {
+                    ProjectId = AssignmentPlatform.Project,
+                    Users = { users.Select(u => new User { UserId = u }) },
+                    FlagKeys = { "recorded-at-stop" },
+                }, deadline: DateTime.UtcNow.AddSeconds(10));
+            }
+            await service.StopAsync(TimeSpan.FromSeconds(30));
+
+            await Eventually.TrueAsync(() => Task.FromResult(users.All(u => received.Any(r => r.UserId == u))),
+                $"every assignment of the batch arrived ({received.Count(r => r.UserId.StartsWith("stop-", StringComparison.Ordinal))} of {users.Length}); service output:\n{service.Output}");
+            Assert.Equal(users.Length, received.Count(r => r.UserId.StartsWith("stop-", StringComparison.Ordinal) && r.UserId != "stop-warmup"));
+            Assert.DoesNotContain("not published", service.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await bus.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_full_recording_queue_records_the_assignment_at_the_users_next_evaluation_instead_of_dropping_it()
+    {
+        await platform.CreateRunningAsync("recorded-when-full", [("control", 1), ("treatment", 1)]);
+        var (service, http, grpcUrl) = await platform.StartAssignmentAsync(settings: new Dictionary<string, string> { ["Assignment__RecorderCapacity"] = "10" });
+        using (var client = AssignmentPlatform.Client(http))
+        {
+            await Eventually.TrueAsync(async () => await VariantAsync(client, "full-warmup", "recorded-when-full") is not null, "the service serves the experiment");
+        }
+        var (bus, received) = await ListenAsync("recorded-when-full");
+        try
+        {
+            // 50 users in one call fill a queue of 10; the users come back until every one of them is recorded.
+            var users = Enumerable.Range(0, 50).Select(i => $"full-{i}").ToArray();
+            using var channel = GrpcHttpChannel.ForAddress(grpcUrl);
+            var grpc = new AssignmentService.AssignmentServiceClient(channel);
+            var request = new EvaluateBatchRequest { ProjectId = AssignmentPlatform.Project, Users = { users.Select(u => new User { UserId = u }) }, FlagKeys = { "recorded-when-full" } };
+            await grpc.EvaluateBatchAsync(request, deadline: DateTime.UtcNow.AddSeconds(10));
+            await Eventually.TrueAsync(async () =>
+            {
+                await grpc.EvaluateBatchAsync(request, deadline: DateTime.UtcNow.AddSeconds(10));
+                return users.All(u => received.Any(r => r.UserId == u));
+            }, $"every user recorded once they came back; service output:\n{service.Output}");
+
+            Assert.Contains("not queued (the queue was full)", service.Output, StringComparison.Ordinal);
+            // Still once per user, flag and variant.
+            await grpc.EvaluateBatchAsync(request, deadline: DateTime.UtcNow.AddSeconds(10));
+            using (var client = AssignmentPlatform.Client(http))
+            {
+                await VariantAsync(client, "full-sentinel", "recorded-when-full");
+            }
+            await Eventually.TrueAsync(() => Task.FromResult(received.Any(r => r.UserId == "full-sentinel")), "the sentinel arrived");
+            Assert.Equal(users.Order(StringComparer.Ordinal), received.Where(r => users.Contains(r.UserId)).Select(r => r.UserId).Order(StringComparer.Ordinal));
+        }
+        finally
+        {
+            await bus.StopAsync();
+        }
+    }
+
+    /// <summary>A queue of the test's own on the real broker, bound to the message type like ingest's, taken in order: the records of one flag.</summary>
+    private async Task<(IBusControl Bus, ConcurrentQueue<AssignmentRecord> Received)> ListenAsync(string flag)
+    {
+        var received = new ConcurrentQueue<AssignmentRecord>();
+        var bus = Bus.Factory.CreateUsingRabbitMq(rabbit =>
+        {
+            rabbit.Host(new Uri(platform.Servers.RabbitMq));
+            rabbit.ReceiveEndpoint(UniqueNames.Database("assignment-recorded"), endpoint =>
+            {
+                endpoint.AutoDelete = true;
+                endpoint.Durable = false;
+                endpoint.ConcurrentMessageLimit = 1;
+                endpoint.Handler<AssignmentBatchRecorded>(context =>
+                {
+                    if (context.Message.ProjectId == AssignmentPlatform.Project)
+                    {
+                        foreach (var record in context.Message.Assignments.Where(r => r.FlagKey == flag))
+                        {
+                            received.Enqueue(record);
+                        }
+                    }
+                    return Task.CompletedTask;
+                });
+            });
+        });
+        await bus.StartAsync();
+        return (bus, received);
     }
 
     private static async Task<string?> VariantAsync(HttpClient client, string userId, string flag)

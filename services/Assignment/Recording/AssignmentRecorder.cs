@@ -8,21 +8,26 @@ namespace Experiments.Assignment.Recording;
 /// Turns assignments into <see cref="AssignmentBatchRecorded"/> messages for the ingest pipeline (ClickHouse's
 /// <c>assignments</c> table): deduplicated in memory (one event per user, flag and variant while it stays in the
 /// table of recent assignments), queued without blocking evaluation, and published in batches per project.
-/// When the queue is full the oldest wait is dropped and counted rather than slowing evaluation.
+/// Nothing accepted is dropped: when the queue is full (<c>Assignment:RecorderCapacity</c>) the new assignment is
+/// not queued and not remembered as recorded, so the user's next evaluation records it (counted and logged); a
+/// clean stop publishes everything queued before the bus stops.
 /// Publishes through <see cref="IBus"/> (a singleton, as the gateway's outbox relay and the ingest publisher do):
 /// <see cref="IPublishEndpoint"/> is scoped, and resolving it from the root provider fails in Development, where
 /// scope validation is on.
 /// </summary>
-public sealed class AssignmentRecorder(IBus bus, TimeProvider time, ILogger<AssignmentRecorder> logger) : BackgroundService
+public sealed class AssignmentRecorder(IBus bus, TimeProvider time, IConfiguration configuration, ILogger<AssignmentRecorder> logger) : BackgroundService
 {
     public const int MaxBatch = 1000;
+    public const int DefaultCapacity = 200_000;
     private static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan StopFlushTimeout = TimeSpan.FromSeconds(15);
     private const int RecentSize = 1 << 20;
 
     private readonly ulong[] _recent = new ulong[RecentSize];
-    private readonly Channel<(string ProjectId, AssignmentRecord Record)> _queue =
-        Channel.CreateBounded<(string, AssignmentRecord)>(new BoundedChannelOptions(200_000) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
-    private long _dropped;
+    private readonly Channel<(string ProjectId, AssignmentRecord Record)> _queue = Channel.CreateBounded<(string, AssignmentRecord)>(
+        new BoundedChannelOptions(configuration.GetValue("Assignment:RecorderCapacity", DefaultCapacity)) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
+    private readonly Dictionary<string, List<AssignmentRecord>> _pending = new(StringComparer.Ordinal);
+    private long _deferred;
 
     /// <summary>Records an assignment unless the same user, flag and variant was recorded recently. Allocates only for new ones.</summary>
     public void Record(string projectId, string flagKey, string variant, string? userId, string? deviceId)
@@ -40,51 +45,73 @@ public sealed class AssignmentRecorder(IBus bus, TimeProvider time, ILogger<Assi
         var insertId = $"{projectId}/{flagKey}/{variant}/{userId}/{deviceId}/{now.ToUnixTimeMilliseconds()}";
         if (!_queue.Writer.TryWrite((projectId, new AssignmentRecord(flagKey, variant, userId ?? "", deviceId ?? "", now, insertId))))
         {
-            Interlocked.Increment(ref _dropped);
+            // Full: not recorded, so not remembered either; the user's next evaluation tries again.
+            Interlocked.CompareExchange(ref slot, 0, hash);
+            Interlocked.Increment(ref _deferred);
         }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var pending = new Dictionary<string, List<AssignmentRecord>>(StringComparer.Ordinal);
         using var timer = new PeriodicTimer(FlushInterval);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        try
         {
-            while (_queue.Reader.TryRead(out var item))
+            while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                if (!pending.TryGetValue(item.ProjectId, out var list))
+                await FlushAsync(MaxBatch * 20, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        // A clean stop publishes what was accepted; the bus stops after this service (registered before it).
+        using var timeout = new CancellationTokenSource(StopFlushTimeout);
+        await FlushAsync(int.MaxValue, timeout.Token);
+        if (_pending.Count > 0)
+        {
+            logger.LogError("Stopped with {Count} assignment events not published: the bus did not take them within {Timeout}",
+                _pending.Values.Sum(l => l.Count), StopFlushTimeout);
+        }
+    }
+
+    /// <summary>Moves queued records into the per-project batches (up to <paramref name="limit"/> for a project) and publishes them.</summary>
+    private async Task FlushAsync(int limit, CancellationToken cancellationToken)
+    {
+        while (_queue.Reader.TryRead(out var item))
+        {
+            if (!_pending.TryGetValue(item.ProjectId, out var list))
+            {
+                _pending[item.ProjectId] = list = [];
+            }
+            list.Add(item.Record);
+            if (list.Count >= limit)
+            {
+                break;
+            }
+        }
+        if (Interlocked.Exchange(ref _deferred, 0) is > 0 and var deferred)
+        {
+            logger.LogWarning("{Count} assignment events not queued (the queue was full); each is recorded at the user's next evaluation", deferred);
+        }
+        try
+        {
+            foreach (var (project, records) in _pending)
+            {
+                while (records.Count > 0)
                 {
-                    pending[item.ProjectId] = list = [];
-                }
-                list.Add(item.Record);
-                if (list.Count >= MaxBatch * 20)
-                {
-                    break;
+                    var batch = records.GetRange(0, Math.Min(MaxBatch, records.Count));
+                    await bus.Publish(new AssignmentBatchRecorded(Guid.NewGuid(), project, batch), cancellationToken);
+                    records.RemoveRange(0, batch.Count);
                 }
             }
-            if (pending.Count == 0)
-            {
-                continue;
-            }
-            try
-            {
-                foreach (var (project, records) in pending)
-                {
-                    for (var i = 0; i < records.Count; i += MaxBatch)
-                    {
-                        await bus.Publish(new AssignmentBatchRecorded(Guid.NewGuid(), project, records.GetRange(i, Math.Min(MaxBatch, records.Count - i))), stoppingToken);
-                    }
-                }
-                pending.Clear();
-            }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogWarning(ex, "Assignment batches not published yet; {Count} projects' records kept for the next attempt", pending.Count);
-            }
-            if (Interlocked.Exchange(ref _dropped, 0) is > 0 and var dropped)
-            {
-                logger.LogWarning("Dropped {Count} assignment events: the queue was full", dropped);
-            }
+            _pending.Clear();
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested || ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "Assignment batches not published yet; {Count} records kept for the next attempt", _pending.Values.Sum(l => l.Count));
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 }

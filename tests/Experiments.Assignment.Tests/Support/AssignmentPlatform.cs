@@ -46,20 +46,23 @@ public sealed class AssignmentPlatform : IAsyncLifetime
     /// <summary>
     /// Starts an assignment service process and waits until it is healthy; returns its HTTP and gRPC base URLs.
     /// <paramref name="postgres"/> replaces the database's connection string (e.g. through a proxy that a test cuts);
-    /// <paramref name="refreshInterval"/> the periodic refresh (1 s by default here).
+    /// <paramref name="refreshInterval"/> the periodic refresh (1 s by default here); <paramref name="settings"/> more
+    /// configuration (environment variables, e.g. <c>Assignment__RecorderCapacity</c>).
     /// </summary>
-    public async Task<(ServiceProcess Process, Uri Http, Uri Grpc)> StartAssignmentAsync(string? postgres = null, TimeSpan? refreshInterval = null)
+    public async Task<(ServiceProcess Process, Uri Http, Uri Grpc)> StartAssignmentAsync(string? postgres = null, TimeSpan? refreshInterval = null,
+        IReadOnlyDictionary<string, string>? settings = null)
     {
         var http = new Uri($"http://127.0.0.1:{FreePort.Next()}");
         var grpc = new Uri($"http://127.0.0.1:{FreePort.Next()}");
-        var service = new ServiceProcess("Assignment", new Dictionary<string, string>
+        var environment = new Dictionary<string, string>(settings ?? new Dictionary<string, string>())
         {
             ["ConnectionStrings__postgres"] = postgres ?? ConnectionString,
             ["ConnectionStrings__rabbitmq"] = _servers!.RabbitMq,
             ["Kestrel__Endpoints__Http__Url"] = http.ToString(),
             ["Kestrel__Endpoints__Grpc__Url"] = grpc.ToString(),
             ["Assignment__RefreshInterval"] = (refreshInterval ?? TimeSpan.FromSeconds(1)).ToString("c", System.Globalization.CultureInfo.InvariantCulture),
-        });
+        };
+        var service = new ServiceProcess("Assignment", environment);
         service.Start();
         _services.Add(service);
         await service.WaitUntilAnswersAsync(new Uri(http, "/health").ToString(), TimeSpan.FromSeconds(60));
