@@ -107,6 +107,34 @@ public sealed class ServiceTests(AssignmentPlatform platform) : IClassFixture<As
     }
 
     [Fact]
+    public async Task Sticky_assignments_made_just_before_a_clean_stop_are_written_before_the_service_exits()
+    {
+        var id = await platform.CreateRunningAsync("sticky-at-stop", [("control", 1), ("treatment", 1)], sticky: true);
+        var (service, http, grpcUrl) = await platform.StartAssignmentAsync();
+        using (var client = AssignmentPlatform.Client(http))
+        {
+            await Eventually.TrueAsync(async () => await VariantAsync(client, "sticky-stop-warmup", "sticky-at-stop") is not null, "the service serves the experiment");
+        }
+        await Eventually.TrueAsync(async () => await StickyRowsAsync(id) == 1, "the warm-up user is written");
+
+        // One batch, then SIGTERM at once: inside the 250 ms between writes.
+        var users = Enumerable.Range(0, 300).Select(i => $"sticky-stop-{i}").ToArray();
+        using (var channel = GrpcHttpChannel.ForAddress(grpcUrl))
+        {
+            await new AssignmentService.AssignmentServiceClient(channel).EvaluateBatchAsync(new EvaluateBatchRequest
+            {
+                ProjectId = AssignmentPlatform.Project,
+                Users = { users.Select(u => new User { UserId = u }) },
+                FlagKeys = { "sticky-at-stop" },
+            }, deadline: DateTime.UtcNow.AddSeconds(10));
+        }
+        await service.StopAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(users.Length + 1, await StickyRowsAsync(id));
+        Assert.DoesNotContain("not written", service.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Bad_input_gets_a_clear_error_never_a_500()
     {
         var (_, http, grpc) = await platform.StartAssignmentAsync();

@@ -8,11 +8,13 @@ namespace Experiments.Assignment.Sticky;
 /// Sticky bucketing: the first variant a bucketing value gets in a sticky experiment is kept, whatever the
 /// weights become. Held in memory (loaded from <c>assignment.sticky_assignments</c> when an experiment becomes
 /// sticky here, then synced every second with what other instances wrote) and written behind in batches, first
-/// writer wins: an instance that lost a race adopts the stored variant at its next flush.
+/// writer wins: an instance that lost a race adopts the stored variant at its next flush. A clean stop writes
+/// what is still pending, so a restart keeps every user's first variant.
 /// </summary>
 public sealed class StickyAssignments(NpgsqlDataSource dataSource, ILogger<StickyAssignments> logger) : BackgroundService
 {
     private static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan StopFlushTimeout = TimeSpan.FromSeconds(15);
     private readonly ConcurrentDictionary<(Guid Experiment, string Value), string> _known = new();
     private readonly ConcurrentDictionary<Guid, bool> _loaded = new();
     private readonly Channel<Pending> _pending = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
@@ -60,29 +62,55 @@ public sealed class StickyAssignments(NpgsqlDataSource dataSource, ILogger<Stick
         using var timer = new PeriodicTimer(FlushInterval);
         var batch = new List<Pending>();
         var sinceSync = 0;
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        try
         {
-            while (batch.Count < 5000 && _pending.Reader.TryRead(out var item))
+            while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                batch.Add(item);
-            }
-            try
-            {
-                if (batch.Count > 0)
-                {
-                    await FlushAsync(batch, stoppingToken);
-                    batch.Clear();
-                }
-                if (++sinceSync >= 4 && !_loaded.IsEmpty)
+                var sync = ++sinceSync >= 4 && !_loaded.IsEmpty;
+                if (sync)
                 {
                     sinceSync = 0;
-                    await SyncAsync(stoppingToken);
                 }
+                await WriteAsync(batch, 5000, sync, stoppingToken);
             }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException && !stoppingToken.IsCancellationRequested)
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        // A clean stop writes everything still pending (the host stops this service before the database pool goes).
+        using var timeout = new CancellationTokenSource(StopFlushTimeout);
+        await WriteAsync(batch, int.MaxValue, sync: false, timeout.Token);
+        if (batch.Count > 0 || _pending.Reader.Count > 0)
+        {
+            logger.LogError("Stopped with {Count} sticky assignments not written", batch.Count + _pending.Reader.Count);
+        }
+    }
+
+    /// <summary>Writes up to <paramref name="limit"/> pending assignments (kept in <paramref name="batch"/> until written), then syncs if asked.</summary>
+    private async Task WriteAsync(List<Pending> batch, int limit, bool sync, CancellationToken cancellationToken)
+    {
+        while (batch.Count < limit && _pending.Reader.TryRead(out var item))
+        {
+            batch.Add(item);
+        }
+        try
+        {
+            if (batch.Count > 0)
             {
-                logger.LogWarning("Sticky assignments not written yet ({Message}); {Count} kept for the next attempt", ex.Message, batch.Count);
+                await FlushAsync(batch, cancellationToken);
+                batch.Clear();
             }
+            if (sync)
+            {
+                await SyncAsync(cancellationToken);
+            }
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException && !cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("Sticky assignments not written yet ({Message}); {Count} kept for the next attempt", ex.Message, batch.Count);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
         }
     }
 
