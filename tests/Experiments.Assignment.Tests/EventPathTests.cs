@@ -128,6 +128,7 @@ public sealed class EventPathTests(AssignmentPlatform platform) : IClassFixture<
                 $"every assignment of the batch arrived ({received.Count(r => r.UserId.StartsWith("stop-", StringComparison.Ordinal))} of {users.Length}); service output:\n{service.Output}");
             Assert.Equal(users.Length, received.Count(r => r.UserId.StartsWith("stop-", StringComparison.Ordinal) && r.UserId != "stop-warmup"));
             Assert.DoesNotContain("not published", service.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("BackgroundService failed", service.Output, StringComparison.Ordinal);
         }
         finally
         {

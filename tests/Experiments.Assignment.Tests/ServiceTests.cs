@@ -132,6 +132,7 @@ public sealed class ServiceTests(AssignmentPlatform platform) : IClassFixture<As
 
         Assert.Equal(users.Length + 1, await StickyRowsAsync(id));
         Assert.DoesNotContain("not written", service.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("BackgroundService failed", service.Output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -80,9 +80,9 @@ public sealed class StickyAssignments(NpgsqlDataSource dataSource, ILogger<Stick
         // A clean stop writes everything still pending (the host stops this service before the database pool goes).
         using var timeout = new CancellationTokenSource(StopFlushTimeout);
         await WriteAsync(batch, int.MaxValue, sync: false, timeout.Token);
-        if (batch.Count > 0 || _pending.Reader.Count > 0)
+        if (batch.Count > 0) // everything pending was read into the batch
         {
-            logger.LogError("Stopped with {Count} sticky assignments not written", batch.Count + _pending.Reader.Count);
+            logger.LogError("Stopped with {Count} sticky assignments not written", batch.Count);
         }
     }
 
