@@ -262,10 +262,10 @@ public sealed class ExperimentAnalysis(AnalysisQueries queries, AnalysisConfigRe
         var comparison = new Comparison
         {
             Variant = c.Variant,
-            ControlMean = c.ControlMean ?? 0,
-            Mean = c.Mean ?? 0,
-            AbsoluteLift = c.AbsoluteLift ?? 0,
-            RelativeLift = c.RelativeLift ?? 0,
+            ControlMeanOrNull = c.ControlMean,
+            MeanOrNull = c.Mean,
+            AbsoluteLiftOrNull = c.AbsoluteLift,
+            RelativeLiftOrNull = c.RelativeLift,
             Significant = c.Significant,
             CiAbsolute = ToInterval(c.CiAbsolute),
             CiRelative = ToInterval(c.CiRelative),
@@ -389,9 +389,11 @@ public sealed class ExperimentAnalysis(AnalysisQueries queries, AnalysisConfigRe
             var goal = winner.Badges.Contains(Badges.BelowGoal) ? " It beats the control but falls short of the goal, so weigh whether the gain is worth it."
                 : winner.Badges.Contains(Badges.Inconclusive) ? " Whether it reaches the goal is not yet clear."
                 : "";
+            // Over a control mean of 0 there is no relative lift: the absolute one says by how much.
+            var by = winner.RelativeLiftOrNull is { } relative ? $"{relative:P1}" : $"{winner.AbsoluteLift:G4} (absolute; the control's mean is 0)";
             summary.Recommendation = guardrailHarm.Count > 0
-                ? $"'{winner.Variant}' beats '{control}' on '{metric.Name}' by {winner.RelativeLift:P1}, but {string.Join("; ", guardrailHarm)}: review before rolling out."
-                : $"'{winner.Variant}' beats '{control}' on '{metric.Name}' by {winner.RelativeLift:P1} with statistical significance: roll it out.{goal}";
+                ? $"'{winner.Variant}' beats '{control}' on '{metric.Name}' by {by}, but {string.Join("; ", guardrailHarm)}: review before rolling out."
+                : $"'{winner.Variant}' beats '{control}' on '{metric.Name}' by {by} with statistical significance: roll it out.{goal}";
         }
         else if (metric.Comparisons.Any(c => c.Significant))
         {

@@ -77,10 +77,10 @@ public sealed class AnalysisGrpcService(ExperimentConfigReader configs, Experime
                 var comparison = new Comparison
                 {
                     Variant = c.Variant,
-                    ControlMean = c.ControlMean,
-                    Mean = c.Mean,
-                    AbsoluteLift = c.AbsoluteLift,
-                    RelativeLift = c.RelativeLift,
+                    ControlMeanOrNull = c.ControlMean,
+                    MeanOrNull = c.Mean,
+                    AbsoluteLiftOrNull = c.AbsoluteLift,
+                    RelativeLiftOrNull = c.RelativeLift,
                     CiAbsolute = Bounds(c.CiAbsoluteLower, c.CiAbsoluteUpper),
                     CiRelative = Bounds(c.CiRelativeLower, c.CiRelativeUpper),
                     Significant = c.Significant,

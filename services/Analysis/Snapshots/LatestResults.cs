@@ -118,7 +118,8 @@ public sealed class LatestResults(NpgsqlDataSource dataSource)
         {
             return null;
         }
-        Func<SnapshotComparison, double> better = direction == "decrease" ? c => -c.AbsoluteLift : c => c.AbsoluteLift;
+        // A comparison with a p-value has both means, so its lift is never null here.
+        Func<SnapshotComparison, double> better = direction == "decrease" ? c => -(c.AbsoluteLift ?? 0) : c => c.AbsoluteLift ?? 0;
         var winner = comparisons.Where(c => c.Significant && better(c) > 0).OrderByDescending(better).FirstOrDefault();
         if (winner is not null)
         {

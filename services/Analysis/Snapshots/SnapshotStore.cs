@@ -9,7 +9,7 @@ namespace Experiments.Analysis.Snapshots;
 
 /// <summary>One treatment's figures in a snapshot.</summary>
 public sealed record SnapshotComparison(
-    string Variant, double ControlMean, double Mean, double AbsoluteLift, double RelativeLift, double? PValue,
+    string Variant, double? ControlMean, double? Mean, double? AbsoluteLift, double? RelativeLift, double? PValue,
     double? CiAbsoluteLower, double? CiAbsoluteUpper, double? CiRelativeLower, double? CiRelativeUpper, bool Significant);
 
 /// <summary>One variant's primary-metric figures in a snapshot: distinct exposed users and converters among them.</summary>
@@ -74,7 +74,7 @@ public sealed class SnapshotStore(NpgsqlDataSource dataSource)
     {
         var computedAt = response.ComputedAt.ToDateTimeOffset();
         var metrics = response.Metrics.Select(m => new SnapshotMetric(m.Key,
-            m.Comparisons.Select(c => new SnapshotComparison(c.Variant, c.ControlMean, c.Mean, c.AbsoluteLift, c.RelativeLift,
+            m.Comparisons.Select(c => new SnapshotComparison(c.Variant, c.ControlMeanOrNull, c.MeanOrNull, c.AbsoluteLiftOrNull, c.RelativeLiftOrNull,
                 c.HasPValue ? c.PValue : null, Bound(c.CiAbsolute?.Lower), Bound(c.CiAbsolute?.Upper), Bound(c.CiRelative?.Lower),
                 Bound(c.CiRelative?.Upper), c.Significant)).ToList(),
             m.Variants.ToDictionary(v => v.Key, v => v.Mean))).ToList();
@@ -111,10 +111,10 @@ public sealed class SnapshotStore(NpgsqlDataSource dataSource)
     public static ComparisonResult FromProto(Contracts.Analysis.V1.Comparison c) => new()
     {
         Variant = c.Variant,
-        ControlMean = c.ControlMean,
-        Mean = c.Mean,
-        AbsoluteLift = c.AbsoluteLift,
-        RelativeLift = c.RelativeLift,
+        ControlMean = c.ControlMeanOrNull,
+        Mean = c.MeanOrNull,
+        AbsoluteLift = c.AbsoluteLiftOrNull,
+        RelativeLift = c.RelativeLiftOrNull,
         PValue = c.HasPValue ? c.PValue : null,
         CiAbsolute = c.CiAbsolute is { } a ? new StatInterval(Bound(a.Lower), Bound(a.Upper)) : null,
         CiRelative = c.CiRelative is { } r ? new StatInterval(Bound(r.Lower), Bound(r.Upper)) : null,

@@ -147,7 +147,7 @@ public sealed record AnalysisResult(
     public sealed record VariantSummary(string Key, string Name, long Exposures, long Conversions, double Rate, double ExpectedWeight);
 
     public sealed record ComparisonResult(
-        string Variant, double ControlMean, double Mean, double AbsoluteLift, double RelativeLift, double? PValue,
+        string Variant, double? ControlMean, double? Mean, double? AbsoluteLift, double? RelativeLift, double? PValue,
         double[]? CiAbsolute, double[]? CiRelative, bool Significant, double? MsprtLogLr, string? GateReason);
 
     public sealed record SrmResult(double ChiSquare, double PValue, bool Detected);
@@ -155,7 +155,7 @@ public sealed record AnalysisResult(
     public static AnalysisResult From(AnalyzeResponse r) => new(
         r.ExperimentId, r.MetricEventType, r.Control, r.Test, r.ConfidenceLevel,
         r.Variants.Select(v => new VariantSummary(v.Key, v.Name, v.Exposures, v.Conversions, v.Rate, v.ExpectedWeight)).ToList(),
-        r.Comparisons.Select(c => new ComparisonResult(c.Variant, c.ControlMean, c.Mean, c.AbsoluteLift, c.RelativeLift,
+        r.Comparisons.Select(c => new ComparisonResult(c.Variant, c.ControlMeanOrNull, c.MeanOrNull, c.AbsoluteLiftOrNull, c.RelativeLiftOrNull,
             c.HasPValue ? c.PValue : null,
             c.CiAbsolute is { } a ? [a.Lower, a.Upper] : null,
             c.CiRelative is { } rel ? [rel.Lower, rel.Upper] : null,

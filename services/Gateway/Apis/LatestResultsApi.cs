@@ -113,7 +113,7 @@ public sealed record LatestResultBody(
         r.Significant,
         r.HasPrimaryPValue ? r.PrimaryPValue : null,
         r.SrmDetected,
-        r.Comparisons.Select(c => new LatestComparisonBody(c.Variant, c.ControlMean, c.Mean, c.AbsoluteLift, c.RelativeLift,
+        r.Comparisons.Select(c => new LatestComparisonBody(c.Variant, c.ControlMeanOrNull, c.MeanOrNull, c.AbsoluteLiftOrNull, c.RelativeLiftOrNull,
             c.HasPValue ? c.PValue : null, Bounds(c.CiAbsolute), Bounds(c.CiRelative), c.Significant)).ToList(),
         string.IsNullOrEmpty(r.Recommendation) ? null : r.Recommendation,
         string.IsNullOrEmpty(r.Control) ? null : r.Control,
@@ -128,7 +128,7 @@ public sealed record LatestResultBody(
 }
 
 public sealed record LatestComparisonBody(
-    string Variant, double ControlMean, double Mean, double AbsoluteLift, double RelativeLift, double? PValue,
+    string Variant, double? ControlMean, double? Mean, double? AbsoluteLift, double? RelativeLift, double? PValue,
     double?[]? CiAbsolute, double?[]? CiRelative, bool Significant);
 
 /// <summary>One variant's primary-metric figures in the stored snapshot: exposed users, converters among them, their ratio.</summary>

@@ -104,9 +104,9 @@ public sealed class SyntheticExperiment
         {
             exposures.Add((user, user.Variant, user.FirstExposure, $"x{index}"));
             exposures.Add((user, user.Variant, user.FirstExposure.AddHours(2), $"x{index}b"));
-            if (user.Jumper)
+            if (user.Jumper && variants.FirstOrDefault(v => v != user.Variant) is { } other)
             {
-                exposures.Add((user, variants.First(v => v != user.Variant), user.FirstExposure.AddHours(1), $"x{index}j"));
+                exposures.Add((user, other, user.FirstExposure.AddHours(1), $"x{index}j"));
             }
             if (index % 20 == 0)
             {
