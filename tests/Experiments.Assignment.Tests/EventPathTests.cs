@@ -113,15 +113,7 @@ public sealed class EventPathTests(AssignmentPlatform platform) : IClassFixture<
         {
             // One batch, then SIGTERM at once: well inside the recorder's 500 ms between publishes.
             var users = Enumerable.Range(0, 500).Select(i => $"stop-{i}").ToArray();
-            using (var channel = GrpcHttpChannel.ForAddress(grpcUrl))
-            {
-                await new AssignmentService.AssignmentServiceClient(channel).EvaluateBatchAsync(new EvaluateBatchRequest
-                {
-                    ProjectId = AssignmentPlatform.Project,
-                    Users = { users.Select(u => new User { UserId = u }) },
-                    FlagKeys = { "recorded-at-stop" },
-                }, deadline: DateTime.UtcNow.AddSeconds(10));
-            }
+            await AssignmentPlatform.EvaluateBatchAsync(grpcUrl, users, "recorded-at-stop");
             await service.StopAsync(TimeSpan.FromSeconds(30));
 
             await Eventually.TrueAsync(() => Task.FromResult(users.All(u => received.Any(r => r.UserId == u))),
@@ -150,19 +142,16 @@ public sealed class EventPathTests(AssignmentPlatform platform) : IClassFixture<
         {
             // 50 users in one call fill a queue of 10; the users come back until every one of them is recorded.
             var users = Enumerable.Range(0, 50).Select(i => $"full-{i}").ToArray();
-            using var channel = GrpcHttpChannel.ForAddress(grpcUrl);
-            var grpc = new AssignmentService.AssignmentServiceClient(channel);
-            var request = new EvaluateBatchRequest { ProjectId = AssignmentPlatform.Project, Users = { users.Select(u => new User { UserId = u }) }, FlagKeys = { "recorded-when-full" } };
-            await grpc.EvaluateBatchAsync(request, deadline: DateTime.UtcNow.AddSeconds(10));
+            await AssignmentPlatform.EvaluateBatchAsync(grpcUrl, users, "recorded-when-full");
             await Eventually.TrueAsync(async () =>
             {
-                await grpc.EvaluateBatchAsync(request, deadline: DateTime.UtcNow.AddSeconds(10));
+                await AssignmentPlatform.EvaluateBatchAsync(grpcUrl, users, "recorded-when-full");
                 return users.All(u => received.Any(r => r.UserId == u));
             }, $"every user recorded once they came back; service output:\n{service.Output}");
 
             Assert.Contains("not queued (the queue was full)", service.Output, StringComparison.Ordinal);
             // Still once per user, flag and variant.
-            await grpc.EvaluateBatchAsync(request, deadline: DateTime.UtcNow.AddSeconds(10));
+            await AssignmentPlatform.EvaluateBatchAsync(grpcUrl, users, "recorded-when-full");
             using (var client = AssignmentPlatform.Client(http))
             {
                 await VariantAsync(client, "full-sentinel", "recorded-when-full");

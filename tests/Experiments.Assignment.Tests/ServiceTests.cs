@@ -119,15 +119,7 @@ public sealed class ServiceTests(AssignmentPlatform platform) : IClassFixture<As
 
         // One batch, then SIGTERM at once: inside the 250 ms between writes.
         var users = Enumerable.Range(0, 300).Select(i => $"sticky-stop-{i}").ToArray();
-        using (var channel = GrpcHttpChannel.ForAddress(grpcUrl))
-        {
-            await new AssignmentService.AssignmentServiceClient(channel).EvaluateBatchAsync(new EvaluateBatchRequest
-            {
-                ProjectId = AssignmentPlatform.Project,
-                Users = { users.Select(u => new User { UserId = u }) },
-                FlagKeys = { "sticky-at-stop" },
-            }, deadline: DateTime.UtcNow.AddSeconds(10));
-        }
+        await AssignmentPlatform.EvaluateBatchAsync(grpcUrl, users, "sticky-at-stop");
         await service.StopAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(users.Length + 1, await StickyRowsAsync(id));

@@ -1,5 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Experiments.Contracts.Assignment.V1;
+using Experiments.Contracts.Grpc;
 using Experiments.Postgres;
 using Experiments.Postgres.Configuration;
 using Experiments.TestInfrastructure.Networking;
@@ -94,6 +96,18 @@ public sealed class AssignmentPlatform : IAsyncLifetime
         var client = new HttpClient { BaseAddress = http, Timeout = TimeSpan.FromSeconds(60) };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
         return client;
+    }
+
+    /// <summary>Evaluates one flag for these users (by user id) in one gRPC <c>EvaluateBatch</c> call.</summary>
+    public static async Task<EvaluateBatchResponse> EvaluateBatchAsync(Uri grpcUrl, IEnumerable<string> users, string flag)
+    {
+        using var channel = GrpcHttpChannel.ForAddress(grpcUrl);
+        return await new AssignmentService.AssignmentServiceClient(channel).EvaluateBatchAsync(new EvaluateBatchRequest
+        {
+            ProjectId = Project,
+            Users = { users.Select(u => new User { UserId = u }) },
+            FlagKeys = { flag },
+        }, deadline: DateTime.UtcNow.AddSeconds(10));
     }
 
     public static HttpClient Client(Uri baseAddress)
