@@ -60,7 +60,7 @@ public sealed class AnalysisQueries(ClickHouseClient clickHouse)
             SELECT if(exposed, member, '') AS unit, argMinIf(variant, time, exposure) AS arm, minIf(time, exposure) AS first_exposure,
                    countIf(exposure) > 0 AND first_exposure >= {scope.From} AS exposed, {group} AS grp,
                    exposed AND {Included(scope)} AS included,
-                   minIf(cityHash64(variant), exposure) != maxIf(cityHash64(variant), exposure) AS jumper,
+                   uniqUpToIf(1)(variant, exposure) > 1 AS jumper,
                    minIf(user_id = '', exposure) AS anonymous, countIf(NOT exposure) > 0 AS assigned,
                    {assignedVariant} AS assigned_variant,
                    if(countIf({assignedInRange}) > 0 AND assigned_variant > 0,
@@ -95,9 +95,9 @@ public sealed class AnalysisQueries(ClickHouseClient clickHouse)
         var conditions = new List<ClickHouseSql>();
         var testers = scope.Testers.ToArray();
         var isTester = testers.Length == 0 ? ClickHouseSql.Raw("0") : ClickHouseSql.Format($"has({testers}, member)");
-        // Jumpers saw more than one variant; compared by hash (numeric min/max is cheaper than on strings; two variant
-        // names of one flag would have to collide in 64 bits).
-        var jumperFree = ClickHouseSql.Raw("minIf(cityHash64(variant), exposure) = maxIf(cityHash64(variant), exposure)");
+        // Jumpers saw more than one variant: uniqUpTo(1) counts distinct variants by their 64-bit hash and stops at 2
+        // (cheaper than min/max of the hash or of the strings; two variant names of one flag would have to collide).
+        var jumperFree = ClickHouseSql.Raw("uniqUpToIf(1)(variant, exposure) <= 1");
         const string mobile = "(?i)android|ios|iphone|ipad|mobile";
         switch (scope.Segment)
         {
