@@ -35,14 +35,14 @@ public sealed record SrmDetected(Guid EventId, string ProjectId, Guid Experiment
 /// <param name="Metric">The recommendation metric (its event type or name).</param>
 /// <param name="Variant">The variant key that differs significantly from control.</param>
 /// <param name="Control">The control variant key.</param>
-/// <param name="Lift">Relative lift of <paramref name="Variant"/> over control (0.05 = +5%).</param>
+/// <param name="Lift">Relative lift of <paramref name="Variant"/> over control (0.05 = +5%); null when the control's mean is 0.</param>
 /// <param name="PValue">The test's p-value.</param>
-/// <param name="IntervalLower">Lower bound of the lift's confidence interval (relative, like Lift).</param>
-/// <param name="IntervalUpper">Upper bound of the lift's confidence interval (relative, like Lift).</param>
+/// <param name="IntervalLower">Lower bound of the lift's confidence interval (relative, like Lift); null when unbounded or undefined.</param>
+/// <param name="IntervalUpper">Upper bound of the lift's confidence interval (relative, like Lift); null when unbounded or undefined.</param>
 /// <param name="ConfidenceLevel">The interval's confidence level (0.95).</param>
 /// <param name="ReachedAt">When the analysis found it.</param>
 public sealed record StatSigReached(Guid EventId, string ProjectId, Guid ExperimentId, string ExperimentKey, string Name,
-    string Metric, string Variant, string Control, double Lift, double PValue, double IntervalLower, double IntervalUpper,
+    string Metric, string Variant, string Control, double? Lift, double PValue, double? IntervalLower, double? IntervalUpper,
     double ConfidenceLevel, DateTimeOffset ReachedAt);
 
 /// <summary>A running experiment is past its planned end and still running.</summary>

@@ -106,8 +106,9 @@ public sealed class ScheduledAnalyses(
         if (significant is not null && await ClaimAsync(experiment.Id, StatSigCause, cancellationToken) is { } sigId)
         {
             await PublishOrReleaseAsync(experiment.Id, StatSigCause, new StatSigReached(sigId, experiment.ProjectId, experiment.Id, experiment.Key,
-                experiment.Name, primary.Name, significant.Variant, response.Control, significant.RelativeLift, significant.PValue,
-                significant.CiRelative?.Lower ?? double.NegativeInfinity, significant.CiRelative?.Upper ?? double.PositiveInfinity,
+                experiment.Name, primary.Name, significant.Variant, response.Control, significant.RelativeLiftOrNull, significant.PValue,
+                // JSON has no infinity (the bus' serializer would refuse it): an unbounded or missing side is null.
+                Finite(significant.CiRelative?.Lower), Finite(significant.CiRelative?.Upper),
                 response.ConfidenceLevel, now), cancellationToken);
             published.Add($"{experiment.Key}:{StatSigCause}");
         }
@@ -183,6 +184,8 @@ public sealed class ScheduledAnalyses(
             throw;
         }
     }
+
+    private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;
 }
 
 /// <summary>Runs <see cref="ScheduledAnalyses"/> every <see cref="ScheduleOptions.Interval"/>.</summary>

@@ -45,7 +45,7 @@ public sealed class NotificationContent(string consoleBaseUrl)
             NotificationEventTypes.StatSigReached => (":tada:", $"reached significance on {Text(p, "metric")}",
                 Fields(("Variant", $"{Text(p, "variant")} vs {Text(p, "control")}"), ("Lift", Number(p, "lift", "+0.0#%;-0.0#%")),
                     ("p-value", Number(p, "p_value", "G3")),
-                    ($"{Number(p, "confidence_level", "0.#%")} interval", $"[{Number(p, "interval_lower", "+0.0#%;-0.0#%")}, {Number(p, "interval_upper", "+0.0#%;-0.0#%")}]"))),
+                    ($"{Number(p, "confidence_level", "0.#%")} interval", Interval(p, "interval_lower", "interval_upper", "+0.0#%;-0.0#%")))),
             NotificationEventTypes.BanditWeightsUpdated => (":slot_machine:", "changed its bandit allocation",
                 Fields(("Weights", Pairs(p["weights"], "0.#%")))),
             NotificationEventTypes.Test => (":white_check_mark:", "test notification: this subscription works", Fields()),
@@ -90,6 +90,11 @@ public sealed class NotificationContent(string consoleBaseUrl)
 
     private static string? Number(JsonObject p, string name, string format)
         => p[name] is JsonValue v && v.TryGetValue<double>(out var d) ? d.ToString(format, CultureInfo.InvariantCulture) : null;
+
+    /// <summary>"[lower, upper]", a missing side (unbounded) as ∓∞; none when neither side is there.</summary>
+    private static string? Interval(JsonObject p, string lower, string upper, string format)
+        => (Number(p, lower, format), Number(p, upper, format)) is (null, null) ? null
+            : $"[{Number(p, lower, format) ?? "-∞"}, {Number(p, upper, format) ?? "+∞"}]";
 
     private static string? Time(JsonObject p, string name)
         => p[name] is JsonValue v && v.TryGetValue<DateTimeOffset>(out var t) ? $"{t.ToUniversalTime():yyyy-MM-dd HH:mm} UTC" : null;
