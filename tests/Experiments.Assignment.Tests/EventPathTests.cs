@@ -6,6 +6,7 @@ using Experiments.Contracts.Assignment.V1;
 using Experiments.Contracts.Grpc;
 using Experiments.Contracts.Messages;
 using Experiments.TestInfrastructure.Http;
+using Experiments.TestInfrastructure.Networking;
 using MassTransit;
 
 namespace Experiments.Assignment.Tests;
@@ -158,6 +159,50 @@ public sealed class EventPathTests(AssignmentPlatform platform) : IClassFixture<
             }
             await Eventually.TrueAsync(() => Task.FromResult(received.Any(r => r.UserId == "full-sentinel")), "the sentinel arrived");
             Assert.Equal(users.Order(StringComparer.Ordinal), received.Where(r => users.Contains(r.UserId)).Select(r => r.UserId).Order(StringComparer.Ordinal));
+        }
+        finally
+        {
+            await bus.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Assignments_made_while_RabbitMQ_is_away_are_published_once_it_is_back()
+    {
+        var broker = new Uri(platform.Servers.RabbitMq);
+        await using var proxy = new TcpProxy(broker.Port);
+        proxy.Restore();
+        await platform.CreateRunningAsync("recorded-rabbit-away", [("control", 1), ("treatment", 1)]);
+        var (service, http, grpcUrl) = await platform.StartAssignmentAsync(settings: new Dictionary<string, string>
+        {
+            ["ConnectionStrings__rabbitmq"] = new UriBuilder(broker) { Port = proxy.Port }.Uri.ToString(),
+            ["Assignment__RecorderCapacity"] = "20",
+        });
+        using (var client = AssignmentPlatform.Client(http))
+        {
+            await Eventually.TrueAsync(async () => await VariantAsync(client, "away-warmup", "recorded-rabbit-away") is not null, "the service serves the experiment");
+        }
+        var (bus, received) = await ListenAsync("recorded-rabbit-away");
+        try
+        {
+            // With the broker away, 100 users come twice: what the recorder can hold waits, the rest waits for the users.
+            await proxy.CutAsync();
+            var users = Enumerable.Range(0, 100).Select(i => $"away-{i}").ToArray();
+            await AssignmentPlatform.EvaluateBatchAsync(grpcUrl, users, "recorded-rabbit-away");
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            await AssignmentPlatform.EvaluateBatchAsync(grpcUrl, users, "recorded-rabbit-away");
+            Assert.True(service.IsRunning);
+
+            proxy.Restore();
+            await Eventually.TrueAsync(async () =>
+            {
+                await AssignmentPlatform.EvaluateBatchAsync(grpcUrl, users, "recorded-rabbit-away");
+                return users.All(u => received.Any(r => r.UserId == u));
+            }, $"every user recorded once the broker was back; service output:\n{service.Output}", TimeSpan.FromMinutes(2));
+
+            Assert.Contains("not queued (the queue was full)", service.Output, StringComparison.Ordinal);
+            // A batch sent again after a lost confirm carries the same records (same insert_id, folded by ingest).
+            Assert.All(users, u => Assert.Single(received.Where(r => r.UserId == u).Select(r => r.InsertId).Distinct()));
         }
         finally
         {

@@ -24,10 +24,13 @@ public sealed class AssignmentRecorder(IBus bus, TimeProvider time, IConfigurati
     private const int RecentSize = 1 << 20;
 
     private readonly ulong[] _recent = new ulong[RecentSize];
+    private readonly int _capacity = CapacityOf(configuration);
     private readonly Channel<(string ProjectId, AssignmentRecord Record)> _queue = Channel.CreateBounded<(string, AssignmentRecord)>(
-        new BoundedChannelOptions(configuration.GetValue("Assignment:RecorderCapacity", DefaultCapacity)) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
+        new BoundedChannelOptions(CapacityOf(configuration)) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
     private readonly Dictionary<string, List<AssignmentRecord>> _pending = new(StringComparer.Ordinal);
     private long _deferred;
+
+    private static int CapacityOf(IConfiguration configuration) => configuration.GetValue("Assignment:RecorderCapacity", DefaultCapacity);
 
     /// <summary>Records an assignment unless the same user, flag and variant was recorded recently. Allocates only for new ones.</summary>
     public void Record(string projectId, string flagKey, string variant, string? userId, string? deviceId)
@@ -67,17 +70,20 @@ public sealed class AssignmentRecorder(IBus bus, TimeProvider time, IConfigurati
         // A clean stop publishes what was accepted; the bus stops after this service (registered before it).
         using var timeout = new CancellationTokenSource(StopFlushTimeout);
         await FlushAsync(int.MaxValue, timeout.Token);
-        if (_pending.Count > 0)
+        if (_pending.Count > 0 || _queue.Reader.Count > 0)
         {
             logger.LogError("Stopped with {Count} assignment events not published: the bus did not take them within {Timeout}",
-                _pending.Values.Sum(l => l.Count), StopFlushTimeout);
+                _pending.Values.Sum(l => l.Count) + _queue.Reader.Count, StopFlushTimeout);
         }
     }
 
     /// <summary>Moves queued records into the per-project batches (up to <paramref name="limit"/> for a project) and publishes them.</summary>
     private async Task FlushAsync(int limit, CancellationToken cancellationToken)
     {
-        while (_queue.Reader.TryRead(out var item))
+        // While the bus does not take batches, what waits is bounded too: at most the queue's capacity again here,
+        // then the queue fills and new assignments wait for the users' next evaluations.
+        var room = _capacity - _pending.Values.Sum(l => l.Count);
+        while (room-- > 0 && _queue.Reader.TryRead(out var item))
         {
             if (!_pending.TryGetValue(item.ProjectId, out var list))
             {

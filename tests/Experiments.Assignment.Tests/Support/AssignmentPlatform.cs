@@ -49,14 +49,14 @@ public sealed class AssignmentPlatform : IAsyncLifetime
     /// Starts an assignment service process and waits until it is healthy; returns its HTTP and gRPC base URLs.
     /// <paramref name="postgres"/> replaces the database's connection string (e.g. through a proxy that a test cuts);
     /// <paramref name="refreshInterval"/> the periodic refresh (1 s by default here); <paramref name="settings"/> more
-    /// configuration (environment variables, e.g. <c>Assignment__RecorderCapacity</c>).
+    /// configuration or replacements (environment variables, e.g. <c>Assignment__RecorderCapacity</c>, <c>ConnectionStrings__rabbitmq</c>).
     /// </summary>
     public async Task<(ServiceProcess Process, Uri Http, Uri Grpc)> StartAssignmentAsync(string? postgres = null, TimeSpan? refreshInterval = null,
         IReadOnlyDictionary<string, string>? settings = null)
     {
         var http = new Uri($"http://127.0.0.1:{FreePort.Next()}");
         var grpc = new Uri($"http://127.0.0.1:{FreePort.Next()}");
-        var environment = new Dictionary<string, string>(settings ?? new Dictionary<string, string>())
+        var environment = new Dictionary<string, string>
         {
             ["ConnectionStrings__postgres"] = postgres ?? ConnectionString,
             ["ConnectionStrings__rabbitmq"] = _servers!.RabbitMq,
@@ -64,6 +64,10 @@ public sealed class AssignmentPlatform : IAsyncLifetime
             ["Kestrel__Endpoints__Grpc__Url"] = grpc.ToString(),
             ["Assignment__RefreshInterval"] = (refreshInterval ?? TimeSpan.FromSeconds(1)).ToString("c", System.Globalization.CultureInfo.InvariantCulture),
         };
+        foreach (var (name, value) in settings ?? new Dictionary<string, string>())
+        {
+            environment[name] = value;
+        }
         var service = new ServiceProcess("Assignment", environment);
         service.Start();
         _services.Add(service);
