@@ -24,7 +24,12 @@ Commands:
   rabbitmq-prune [REGEX] [--dry-run]
                      delete the RabbitMQ queues left behind by test platforms: names matching
                      REGEX (default: ingest queues of test databases and t_* queues, see below)
-                     that have no consumer; the server keeps running
+                     that have no consumer; and the virtual hosts of test processes that are
+                     gone (tests-<pid>-<hex>); the server keeps running
+  rabbitmq-vhost add|delete NAME
+                     add a RabbitMQ virtual host (guest may use it) or delete it with all it
+                     holds; the tests give each test process one, so that their queues never
+                     meet the platform's ('/') or another test process's
   help               this text
 
 Servers: postgres, rabbitmq, clickhouse.
@@ -631,6 +636,40 @@ cmd_rabbitmq_prune() {
         deleted=$((deleted + 1))
     done <<<"$listing"
     log "$((dry_run ? 0 : deleted)) queue(s) deleted$( ((dry_run)) && echo " ($deleted would be)"), $kept matching queue(s) with consumers kept (regex $regex)"
+
+    # Virtual hosts of test processes (tests-<pid>-<hex>) whose process is gone.
+    local vhosts vhost pid removed=0
+    vhosts=$(rabbitmqctl_as_server list_vhosts --no-table-headers name) || die "rabbitmqctl list_vhosts failed"
+    while read -r vhost; do
+        [[ $vhost =~ ^tests-([0-9]+)-[0-9a-f]+$ ]] || continue
+        pid=${BASH_REMATCH[1]}
+        kill -0 "$pid" 2>/dev/null && continue
+        if ((dry_run)); then
+            printf 'would delete virtual host %s\n' "$vhost"
+        elif rabbitmqctl_as_server delete_vhost "$vhost" >/dev/null </dev/null; then
+            printf 'deleted virtual host %s\n' "$vhost"
+        else
+            log "could not delete virtual host $vhost"
+            continue
+        fi
+        removed=$((removed + 1))
+    done <<<"$vhosts"
+    log "$((dry_run ? 0 : removed)) test virtual host(s) deleted$( ((dry_run)) && echo " ($removed would be)")"
+}
+
+cmd_rabbitmq_vhost() {
+    local action=${1:-} name=${2:-}
+    [[ ($action == add || $action == delete) && $name =~ ^[A-Za-z0-9_.-]+$ ]] || die "usage: servers.sh rabbitmq-vhost add|delete NAME"
+    [[ $EUID -eq 0 ]] || die "rabbitmq-vhost needs root"
+    [[ -z $(external_connection rabbitmq) ]] || die "RabbitMQ is the user's own (ConnectionStrings__rabbitmq is set)"
+    probe rabbitmq || die "RabbitMQ is not running (servers.sh start rabbitmq)"
+    if [[ $action == add ]]; then
+        rabbitmqctl_as_server add_vhost "$name" >/dev/null </dev/null || die "rabbitmqctl add_vhost $name failed"
+        rabbitmqctl_as_server set_permissions -p "$name" guest '.*' '.*' '.*' >/dev/null </dev/null \
+            || die "rabbitmqctl set_permissions on $name failed"
+    else
+        rabbitmqctl_as_server delete_vhost "$name" >/dev/null </dev/null || die "rabbitmqctl delete_vhost $name failed"
+    fi
 }
 
 main() {
@@ -652,6 +691,7 @@ main() {
         env) cmd_env ;;
         logs) cmd_logs "$@" ;;
         rabbitmq-prune) cmd_rabbitmq_prune "$@" ;;
+        rabbitmq-vhost) cmd_rabbitmq_vhost "$@" ;;
         help | -h | --help) usage ;;
         *)
             usage >&2

@@ -6,7 +6,10 @@ namespace Experiments.TestInfrastructure.Servers;
 /// <summary>
 /// The real PostgreSQL, RabbitMQ and ClickHouse of this machine, started (once per process) by
 /// <c>deploy/local/servers.sh start</c>. A <c>ConnectionStrings__name</c> variable already set
-/// wins: the script leaves that server alone and its value is used as is.
+/// wins: the script leaves that server alone and its value is used as is. On the script's RabbitMQ each test
+/// process gets a virtual host of its own (<c>tests-&lt;pid&gt;-&lt;hex&gt;</c>, deleted when the process exits;
+/// <c>servers.sh rabbitmq-prune</c> deletes those of processes that were killed), so that its queues and exchanges
+/// never meet the platform's (<c>/</c>) or those of a test project running beside it.
 /// </summary>
 public static class LocalServers
 {
@@ -32,7 +35,31 @@ public static class LocalServers
             ?? printed.GetValueOrDefault(name)
             ?? throw new InvalidOperationException($"servers.sh env printed no ConnectionStrings__{name}.");
 
-        return new ServerConnections(Get("postgres"), Get("rabbitmq"), Get("clickhouse"));
+        var rabbitMq = Get("rabbitmq");
+        if (!fromEnvironment.ContainsKey("rabbitmq") && Environment.IsPrivilegedProcess)
+        {
+            rabbitMq = await OwnVirtualHostAsync(rabbitMq);
+        }
+        return new ServerConnections(Get("postgres"), rabbitMq, Get("clickhouse"));
+    }
+
+    /// <summary>Adds this process' virtual host and returns the connection string to it; deletes it when the process exits.</summary>
+    private static async Task<string> OwnVirtualHostAsync(string connectionString)
+    {
+        var name = $"tests-{Environment.ProcessId}-{Guid.NewGuid():N}"[..28];
+        await RunScriptAsync("rabbitmq-vhost", null, "add", name);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                RunScriptAsync("rabbitmq-vhost", null, "delete", name).Wait(TimeSpan.FromSeconds(20));
+            }
+            catch (Exception)
+            {
+                // Left for servers.sh rabbitmq-prune.
+            }
+        };
+        return new UriBuilder(connectionString) { Path = "/" + name }.Uri.ToString();
     }
 
     private static Dictionary<string, string> ReadEnvironment()
