@@ -7,6 +7,7 @@ using Experiments.Contracts.Grpc;
 using Experiments.Contracts.Messages;
 using Experiments.TestInfrastructure.Http;
 using Experiments.TestInfrastructure.Networking;
+using Experiments.TestInfrastructure.Processes;
 using MassTransit;
 
 namespace Experiments.Assignment.Tests;
@@ -53,117 +54,79 @@ public sealed class EventPathTests(AssignmentPlatform platform) : IClassFixture<
     [Fact]
     public async Task Evaluations_are_published_for_ingest_once_per_user_flag_and_variant_on_REST_and_gRPC()
     {
-        await platform.CreateRunningAsync("recorded-once", [("control", 1), ("treatment", 1)]);
-        var (service, http, grpcUrl) = await platform.StartAssignmentAsync();
-        using var client = AssignmentPlatform.Client(http);
-        await Eventually.TrueAsync(async () => await VariantAsync(client, "recorded-warmup", "recorded-once") is not null, "the service serves the experiment");
-
-        var (bus, received) = await ListenAsync("recorded-once");
-        try
+        await using var recording = await StartRecordingAsync("recorded-once");
+        using var client = AssignmentPlatform.Client(recording.Http);
+        var users = Enumerable.Range(0, 60).Select(i => $"recorded-{i}").ToArray();
+        var served = new Dictionary<string, string>();
+        foreach (var user in users)
         {
-            var users = Enumerable.Range(0, 60).Select(i => $"recorded-{i}").ToArray();
-            var served = new Dictionary<string, string>();
-            foreach (var user in users)
-            {
-                served[user] = (await VariantAsync(client, user, "recorded-once"))!;
-                Assert.Equal(served[user], await VariantAsync(client, user, "recorded-once"));
-            }
-            using var channel = GrpcHttpChannel.ForAddress(grpcUrl);
+            served[user] = (await VariantAsync(client, user, "recorded-once"))!;
+            Assert.Equal(served[user], await VariantAsync(client, user, "recorded-once"));
+        }
+        var batch = await AssignmentPlatform.EvaluateBatchAsync(recording.Grpc, users, "recorded-once");
+        Assert.Equal(users.Select(u => served[u]), batch.Results.Select(r => r.Variants.Single().Key));
+        using (var channel = GrpcHttpChannel.ForAddress(recording.Grpc))
+        {
             var grpc = new AssignmentService.AssignmentServiceClient(channel);
-            var batch = await grpc.EvaluateBatchAsync(new EvaluateBatchRequest
-            {
-                ProjectId = AssignmentPlatform.Project,
-                Users = { users.Select(u => new User { UserId = u }) },
-                FlagKeys = { "recorded-once" },
-            }, deadline: DateTime.UtcNow.AddSeconds(10));
-            Assert.Equal(users.Select(u => served[u]), batch.Results.Select(r => r.Variants.Single().Key));
             foreach (var user in users.Take(20))
             {
                 await grpc.EvaluateAsync(new EvaluateRequest { ProjectId = AssignmentPlatform.Project, User = new User { UserId = user }, FlagKeys = { "recorded-once" } },
                     deadline: DateTime.UtcNow.AddSeconds(10));
             }
-            // Recorded after every repeat above, and published in order: once it is here, so would be any repeat.
-            var sentinel = await VariantAsync(client, "recorded-sentinel", "recorded-once");
+        }
+        // Recorded after every repeat above, and published in order: once it is here, so would be any repeat.
+        var sentinel = await VariantAsync(client, "recorded-sentinel", "recorded-once");
 
-            await Eventually.TrueAsync(() => Task.FromResult(received.Any(r => r.UserId == "recorded-sentinel")),
-                $"the sentinel's assignment arrived on the test's queue; service output:\n{service.Output}");
-            var records = received.Where(r => r.UserId.StartsWith("recorded-", StringComparison.Ordinal) && r.UserId != "recorded-warmup").ToList();
-            Assert.Equal(users.Append("recorded-sentinel").Order(StringComparer.Ordinal), records.Select(r => r.UserId).Order(StringComparer.Ordinal));
-            Assert.All(records.Where(r => r.UserId != "recorded-sentinel"), r => Assert.Equal(served[r.UserId], r.Variant));
-            Assert.Equal(sentinel, records.Single(r => r.UserId == "recorded-sentinel").Variant);
-            Assert.Equal(records.Count, records.Select(r => r.InsertId).Distinct().Count());
-            Assert.DoesNotContain("Assignment batches not published", service.Output, StringComparison.Ordinal);
-        }
-        finally
-        {
-            await bus.StopAsync();
-        }
+        await Eventually.TrueAsync(() => Task.FromResult(recording.Received.Any(r => r.UserId == "recorded-sentinel")),
+            $"the sentinel's assignment arrived on the test's queue; service output:\n{recording.Service.Output}");
+        var records = recording.Received.Where(r => r.UserId.StartsWith("recorded-", StringComparison.Ordinal)).ToList();
+        Assert.Equal(users.Append("recorded-sentinel").Order(StringComparer.Ordinal), records.Select(r => r.UserId).Order(StringComparer.Ordinal));
+        Assert.All(records.Where(r => r.UserId != "recorded-sentinel"), r => Assert.Equal(served[r.UserId], r.Variant));
+        Assert.Equal(sentinel, records.Single(r => r.UserId == "recorded-sentinel").Variant);
+        Assert.Equal(records.Count, records.Select(r => r.InsertId).Distinct().Count());
+        Assert.DoesNotContain("Assignment batches not published", recording.Service.Output, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Assignments_accepted_just_before_a_clean_stop_are_published_before_the_service_exits()
     {
-        await platform.CreateRunningAsync("recorded-at-stop", [("control", 1), ("treatment", 1)]);
-        var (service, http, grpcUrl) = await platform.StartAssignmentAsync();
-        using (var client = AssignmentPlatform.Client(http))
-        {
-            await Eventually.TrueAsync(async () => await VariantAsync(client, "stop-warmup", "recorded-at-stop") is not null, "the service serves the experiment");
-        }
-        var (bus, received) = await ListenAsync("recorded-at-stop");
-        try
-        {
-            // One batch, then SIGTERM at once: well inside the recorder's 500 ms between publishes.
-            var users = Enumerable.Range(0, 500).Select(i => $"stop-{i}").ToArray();
-            await AssignmentPlatform.EvaluateBatchAsync(grpcUrl, users, "recorded-at-stop");
-            await service.StopAsync(TimeSpan.FromSeconds(30));
+        await using var recording = await StartRecordingAsync("recorded-at-stop");
 
-            await Eventually.TrueAsync(() => Task.FromResult(users.All(u => received.Any(r => r.UserId == u))),
-                $"every assignment of the batch arrived ({received.Count(r => r.UserId.StartsWith("stop-", StringComparison.Ordinal))} of {users.Length}); service output:\n{service.Output}");
-            Assert.Equal(users.Length, received.Count(r => r.UserId.StartsWith("stop-", StringComparison.Ordinal) && r.UserId != "stop-warmup"));
-            Assert.DoesNotContain("not published", service.Output, StringComparison.Ordinal);
-            Assert.DoesNotContain("BackgroundService failed", service.Output, StringComparison.Ordinal);
-        }
-        finally
-        {
-            await bus.StopAsync();
-        }
+        // One batch, then SIGTERM at once: well inside the recorder's 500 ms between publishes.
+        var users = Enumerable.Range(0, 500).Select(i => $"stop-{i}").ToArray();
+        await AssignmentPlatform.EvaluateBatchAsync(recording.Grpc, users, "recorded-at-stop");
+        await recording.Service.StopAsync(TimeSpan.FromSeconds(30));
+
+        await Eventually.TrueAsync(() => Task.FromResult(users.All(u => recording.Received.Any(r => r.UserId == u))),
+            $"every assignment of the batch arrived ({recording.Received.Count(r => r.UserId.StartsWith("stop-", StringComparison.Ordinal))} of {users.Length}); service output:\n{recording.Service.Output}");
+        Assert.Equal(users.Length, recording.Received.Count(r => r.UserId.StartsWith("stop-", StringComparison.Ordinal)));
+        Assert.DoesNotContain("not published", recording.Service.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("BackgroundService failed", recording.Service.Output, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task A_full_recording_queue_records_the_assignment_at_the_users_next_evaluation_instead_of_dropping_it()
     {
-        await platform.CreateRunningAsync("recorded-when-full", [("control", 1), ("treatment", 1)]);
-        var (service, http, grpcUrl) = await platform.StartAssignmentAsync(settings: new Dictionary<string, string> { ["Assignment__RecorderCapacity"] = "10" });
-        using (var client = AssignmentPlatform.Client(http))
-        {
-            await Eventually.TrueAsync(async () => await VariantAsync(client, "full-warmup", "recorded-when-full") is not null, "the service serves the experiment");
-        }
-        var (bus, received) = await ListenAsync("recorded-when-full");
-        try
-        {
-            // 50 users in one call fill a queue of 10; the users come back until every one of them is recorded.
-            var users = Enumerable.Range(0, 50).Select(i => $"full-{i}").ToArray();
-            await AssignmentPlatform.EvaluateBatchAsync(grpcUrl, users, "recorded-when-full");
-            await Eventually.TrueAsync(async () =>
-            {
-                await AssignmentPlatform.EvaluateBatchAsync(grpcUrl, users, "recorded-when-full");
-                return users.All(u => received.Any(r => r.UserId == u));
-            }, $"every user recorded once they came back; service output:\n{service.Output}");
+        await using var recording = await StartRecordingAsync("recorded-when-full", new Dictionary<string, string> { ["Assignment__RecorderCapacity"] = "10" });
 
-            Assert.Contains("not queued (the queue was full)", service.Output, StringComparison.Ordinal);
-            // Still once per user, flag and variant.
-            await AssignmentPlatform.EvaluateBatchAsync(grpcUrl, users, "recorded-when-full");
-            using (var client = AssignmentPlatform.Client(http))
-            {
-                await VariantAsync(client, "full-sentinel", "recorded-when-full");
-            }
-            await Eventually.TrueAsync(() => Task.FromResult(received.Any(r => r.UserId == "full-sentinel")), "the sentinel arrived");
-            Assert.Equal(users.Order(StringComparer.Ordinal), received.Where(r => users.Contains(r.UserId)).Select(r => r.UserId).Order(StringComparer.Ordinal));
-        }
-        finally
+        // 50 users in one call fill a queue of 10; the users come back until every one of them is recorded.
+        var users = Enumerable.Range(0, 50).Select(i => $"full-{i}").ToArray();
+        await AssignmentPlatform.EvaluateBatchAsync(recording.Grpc, users, "recorded-when-full");
+        await Eventually.TrueAsync(async () =>
         {
-            await bus.StopAsync();
+            await AssignmentPlatform.EvaluateBatchAsync(recording.Grpc, users, "recorded-when-full");
+            return users.All(u => recording.Received.Any(r => r.UserId == u));
+        }, $"every user recorded once they came back; service output:\n{recording.Service.Output}");
+
+        Assert.Contains("not queued (the queue was full)", recording.Service.Output, StringComparison.Ordinal);
+        // Still once per user, flag and variant.
+        await AssignmentPlatform.EvaluateBatchAsync(recording.Grpc, users, "recorded-when-full");
+        using (var client = AssignmentPlatform.Client(recording.Http))
+        {
+            await VariantAsync(client, "full-sentinel", "recorded-when-full");
         }
+        await Eventually.TrueAsync(() => Task.FromResult(recording.Received.Any(r => r.UserId == "full-sentinel")), "the sentinel arrived");
+        Assert.Equal(users.Order(StringComparer.Ordinal), recording.Received.Where(r => users.Contains(r.UserId)).Select(r => r.UserId).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -172,47 +135,51 @@ public sealed class EventPathTests(AssignmentPlatform platform) : IClassFixture<
         var broker = new Uri(platform.Servers.RabbitMq);
         await using var proxy = new TcpProxy(broker.Port);
         proxy.Restore();
-        await platform.CreateRunningAsync("recorded-rabbit-away", [("control", 1), ("treatment", 1)]);
-        var (service, http, grpcUrl) = await platform.StartAssignmentAsync(settings: new Dictionary<string, string>
+        await using var recording = await StartRecordingAsync("recorded-rabbit-away", new Dictionary<string, string>
         {
             ["ConnectionStrings__rabbitmq"] = new UriBuilder(broker) { Port = proxy.Port }.Uri.ToString(),
             ["Assignment__RecorderCapacity"] = "20",
         });
-        using (var client = AssignmentPlatform.Client(http))
-        {
-            await Eventually.TrueAsync(async () => await VariantAsync(client, "away-warmup", "recorded-rabbit-away") is not null, "the service serves the experiment");
-        }
-        var (bus, received) = await ListenAsync("recorded-rabbit-away");
-        try
-        {
-            // With the broker away, 100 users come twice: what the recorder can hold waits, the rest waits for the users.
-            await proxy.CutAsync();
-            var users = Enumerable.Range(0, 100).Select(i => $"away-{i}").ToArray();
-            await AssignmentPlatform.EvaluateBatchAsync(grpcUrl, users, "recorded-rabbit-away");
-            await Task.Delay(TimeSpan.FromSeconds(2));
-            await AssignmentPlatform.EvaluateBatchAsync(grpcUrl, users, "recorded-rabbit-away");
-            Assert.True(service.IsRunning);
 
-            proxy.Restore();
-            await Eventually.TrueAsync(async () =>
-            {
-                await AssignmentPlatform.EvaluateBatchAsync(grpcUrl, users, "recorded-rabbit-away");
-                return users.All(u => received.Any(r => r.UserId == u));
-            }, $"every user recorded once the broker was back; service output:\n{service.Output}", TimeSpan.FromMinutes(2));
+        // With the broker away, 100 users come twice: what the recorder can hold waits, the rest waits for the users.
+        await proxy.CutAsync();
+        var users = Enumerable.Range(0, 100).Select(i => $"away-{i}").ToArray();
+        await AssignmentPlatform.EvaluateBatchAsync(recording.Grpc, users, "recorded-rabbit-away");
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await AssignmentPlatform.EvaluateBatchAsync(recording.Grpc, users, "recorded-rabbit-away");
+        Assert.True(recording.Service.IsRunning);
 
-            Assert.Contains("not queued (the queue was full)", service.Output, StringComparison.Ordinal);
-            // A batch sent again after a lost confirm carries the same records (same insert_id, folded by ingest).
-            Assert.All(users, u => Assert.Single(received.Where(r => r.UserId == u).Select(r => r.InsertId).Distinct()));
-        }
-        finally
+        proxy.Restore();
+        await Eventually.TrueAsync(async () =>
         {
-            await bus.StopAsync();
-        }
+            await AssignmentPlatform.EvaluateBatchAsync(recording.Grpc, users, "recorded-rabbit-away");
+            return users.All(u => recording.Received.Any(r => r.UserId == u));
+        }, $"every user recorded once the broker was back; service output:\n{recording.Service.Output}", TimeSpan.FromMinutes(2));
+
+        Assert.Contains("not queued (the queue was full)", recording.Service.Output, StringComparison.Ordinal);
+        // A batch sent again after a lost confirm carries the same records (same insert_id, folded by ingest).
+        Assert.All(users, u => Assert.Single(recording.Received.Where(r => r.UserId == u).Select(r => r.InsertId).Distinct()));
     }
 
-    /// <summary>A queue of the test's own on the real broker, bound to the message type like ingest's, taken in order: the records of one flag.</summary>
-    private async Task<(IBusControl Bus, ConcurrentQueue<AssignmentRecord> Received)> ListenAsync(string flag)
+    /// <summary>An assignment service serving <paramref name="flag"/> (running, control and treatment), and a queue of the test's own listening to what it records.</summary>
+    private sealed record Recording(ServiceProcess Service, Uri Http, Uri Grpc, IBusControl Bus, ConcurrentQueue<AssignmentRecord> Received) : IAsyncDisposable
     {
+        public async ValueTask DisposeAsync() => await Bus.StopAsync();
+    }
+
+    /// <summary>
+    /// Starts <see cref="Recording"/>: the experiment, the service (with <paramref name="settings"/>), a warm-up evaluation
+    /// (a user named <c>warmup-{flag}</c>) until the service serves the flag, then the test's queue, bound to the message
+    /// type like ingest's and taken in order, collecting the records of the flag.
+    /// </summary>
+    private async Task<Recording> StartRecordingAsync(string flag, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        await platform.CreateRunningAsync(flag, [("control", 1), ("treatment", 1)]);
+        var (service, http, grpc) = await platform.StartAssignmentAsync(settings: settings);
+        using (var client = AssignmentPlatform.Client(http))
+        {
+            await Eventually.TrueAsync(async () => await VariantAsync(client, $"warmup-{flag}", flag) is not null, "the service serves the experiment");
+        }
         var received = new ConcurrentQueue<AssignmentRecord>();
         var bus = Bus.Factory.CreateUsingRabbitMq(rabbit =>
         {
@@ -236,7 +203,7 @@ public sealed class EventPathTests(AssignmentPlatform platform) : IClassFixture<
             });
         });
         await bus.StartAsync();
-        return (bus, received);
+        return new Recording(service, http, grpc, bus, received);
     }
 
     private static async Task<string?> VariantAsync(HttpClient client, string userId, string flag)
