@@ -257,7 +257,8 @@ public sealed class ExperimentAnalysis(AnalysisQueries queries, AnalysisConfigRe
         return new Evaluation(results, statistics, srm ?? statistics[0].Result.Srm);
     }
 
-    private static Comparison ToComparison(ComparisonResult c)
+    /// <summary>A comparison of the statistics library as the contract's message (also for stored snapshots' comparisons).</summary>
+    internal static Comparison ToComparison(ComparisonResult c)
     {
         var comparison = new Comparison
         {

@@ -72,34 +72,11 @@ public sealed class AnalysisGrpcService(ExperimentConfigReader configs, Experime
                 Conversions = v.Conversions,
                 Rate = v.Exposures > 0 ? (double)v.Conversions / v.Exposures : 0,
             }));
-            item.Comparisons.AddRange(result.Comparisons.Select(c =>
-            {
-                var comparison = new Comparison
-                {
-                    Variant = c.Variant,
-                    ControlMeanOrNull = c.ControlMean,
-                    MeanOrNull = c.Mean,
-                    AbsoluteLiftOrNull = c.AbsoluteLift,
-                    RelativeLiftOrNull = c.RelativeLift,
-                    CiAbsolute = Bounds(c.CiAbsoluteLower, c.CiAbsoluteUpper),
-                    CiRelative = Bounds(c.CiRelativeLower, c.CiRelativeUpper),
-                    Significant = c.Significant,
-                };
-                if (c.PValue is { } value)
-                {
-                    comparison.PValue = value;
-                }
-                return comparison;
-            }));
+            item.Comparisons.AddRange(result.Comparisons.Select(c => ExperimentAnalysis.ToComparison(c.ToResult())));
             response.Results.Add(item);
         }
         return response;
     }
-
-    /// <summary>A stored interval (null sides are unbounded); none when neither side was stored.</summary>
-    private static Contracts.Analysis.V1.Interval? Bounds(double? lower, double? upper) => lower is null && upper is null
-        ? null
-        : new Contracts.Analysis.V1.Interval { Lower = lower ?? double.NegativeInfinity, Upper = upper ?? double.PositiveInfinity };
 
     public override async Task<AnalyzeResponse> Analyze(AnalyzeRequest request, ServerCallContext context)
     {

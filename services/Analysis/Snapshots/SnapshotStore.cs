@@ -10,7 +10,22 @@ namespace Experiments.Analysis.Snapshots;
 /// <summary>One treatment's figures in a snapshot.</summary>
 public sealed record SnapshotComparison(
     string Variant, double? ControlMean, double? Mean, double? AbsoluteLift, double? RelativeLift, double? PValue,
-    double? CiAbsoluteLower, double? CiAbsoluteUpper, double? CiRelativeLower, double? CiRelativeUpper, bool Significant);
+    double? CiAbsoluteLower, double? CiAbsoluteUpper, double? CiRelativeLower, double? CiRelativeUpper, bool Significant)
+{
+    /// <summary>The stored figures as the statistics library's result (an interval none of whose sides was stored is none).</summary>
+    public ComparisonResult ToResult() => new()
+    {
+        Variant = Variant,
+        ControlMean = ControlMean,
+        Mean = Mean,
+        AbsoluteLift = AbsoluteLift,
+        RelativeLift = RelativeLift,
+        PValue = PValue,
+        CiAbsolute = CiAbsoluteLower is null && CiAbsoluteUpper is null ? null : new StatInterval(CiAbsoluteLower, CiAbsoluteUpper),
+        CiRelative = CiRelativeLower is null && CiRelativeUpper is null ? null : new StatInterval(CiRelativeLower, CiRelativeUpper),
+        Significant = Significant,
+    };
+}
 
 /// <summary>One variant's primary-metric figures in a snapshot: distinct exposed users and converters among them.</summary>
 public sealed record SnapshotVariant(string Key, string Name, long Exposures, long Conversions);
@@ -22,20 +37,7 @@ public sealed record SnapshotMetric(string Key, IReadOnlyList<SnapshotComparison
 public sealed record Snapshot(DateOnly Date, DateTimeOffset ComputedAt, IReadOnlyList<SnapshotMetric> Metrics)
 {
     public ComparisonResult? Comparison(string metric, string variant)
-        => Metrics.FirstOrDefault(m => m.Key == metric)?.Comparisons.FirstOrDefault(c => c.Variant == variant) is { } c
-            ? new ComparisonResult
-            {
-                Variant = c.Variant,
-                ControlMean = c.ControlMean,
-                Mean = c.Mean,
-                AbsoluteLift = c.AbsoluteLift,
-                RelativeLift = c.RelativeLift,
-                PValue = c.PValue,
-                CiAbsolute = c.CiAbsoluteLower is null && c.CiAbsoluteUpper is null ? null : new StatInterval(c.CiAbsoluteLower, c.CiAbsoluteUpper),
-                CiRelative = c.CiRelativeLower is null && c.CiRelativeUpper is null ? null : new StatInterval(c.CiRelativeLower, c.CiRelativeUpper),
-                Significant = c.Significant,
-            }
-            : null;
+        => Metrics.FirstOrDefault(m => m.Key == metric)?.Comparisons.FirstOrDefault(c => c.Variant == variant)?.ToResult();
 }
 
 /// <summary>
