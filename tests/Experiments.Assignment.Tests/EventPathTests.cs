@@ -130,6 +130,14 @@ public sealed class EventPathTests(AssignmentPlatform platform) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_recorder_capacity_that_is_not_positive_stops_the_service_at_start_naming_the_setting()
+    {
+        var failed = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            platform.StartAssignmentAsync(settings: new Dictionary<string, string> { ["Assignment__RecorderCapacity"] = "0" }));
+        Assert.Contains("Assignment:RecorderCapacity must be a positive number of records; it is 0.", failed.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Assignments_made_while_RabbitMQ_is_away_are_published_once_it_is_back()
     {
         var broker = new Uri(platform.Servers.RabbitMq);

@@ -30,7 +30,12 @@ public sealed class AssignmentRecorder(IBus bus, TimeProvider time, IConfigurati
     private readonly Dictionary<string, List<AssignmentRecord>> _pending = new(StringComparer.Ordinal);
     private long _deferred;
 
-    private static int CapacityOf(IConfiguration configuration) => configuration.GetValue("Assignment:RecorderCapacity", DefaultCapacity);
+    private static int CapacityOf(IConfiguration configuration)
+    {
+        var capacity = configuration.GetValue("Assignment:RecorderCapacity", DefaultCapacity);
+        return capacity > 0 ? capacity
+            : throw new InvalidOperationException($"Assignment:RecorderCapacity must be a positive number of records; it is {capacity}.");
+    }
 
     /// <summary>Records an assignment unless the same user, flag and variant was recorded recently. Allocates only for new ones.</summary>
     public void Record(string projectId, string flagKey, string variant, string? userId, string? deviceId)
